@@ -1,0 +1,200 @@
+"""The ``coldchain`` command line: parse arguments, call the library, print, map errors to exit codes.
+
+Exit codes: 0 ok, 1 internal error, 2 input error, 3 infeasible.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from optimizer.errors import ColdChainError, InputError
+
+app = typer.Typer(
+    name="coldchain",
+    help="Plan cold-chain and last-mile logistics for mountain townships "
+    "(facility location and vehicle routing on road networks with OR-Tools).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+DEFAULT_INSTANCE = Path("instances/xiuwen-kiwifruit")
+
+InstanceArg = Annotated[
+    Path | None,
+    typer.Argument(help="Instance TOML file or its directory (default: the Xiuwen kiwifruit "
+                   "instance).", show_default=False),
+]
+
+
+def _default_instance(path: Path | None) -> Path:
+    if path is not None:
+        return path
+    here = Path.cwd() / DEFAULT_INSTANCE
+    if here.exists():
+        return here
+    repo = Path(__file__).resolve().parent.parent / DEFAULT_INSTANCE
+    if repo.exists():
+        return repo
+    raise InputError.at(DEFAULT_INSTANCE, "INSTANCE", "default instance not found",
+                        fix="run from the repository root or pass an instance path")
+
+
+out = Console()
+
+
+@app.command()
+def validate(instance: InstanceArg = None) -> None:
+    """Check an instance's files (TOML, CSV tables, network reference) and summarise it."""
+    from optimizer.formats.instance_toml import read_instance
+
+    inst = read_instance(_default_instance(instance))
+    peak = {s.id: sum(v.produce_kg_per_day[s.id] for v in inst.villages) for s in inst.seasons}
+    orders = {s.id: sum(v.orders_per_day[s.id] for v in inst.villages) for s in inst.seasons}
+    out.print(f"[bold]{inst.name}[/bold]: {inst.title}")
+    out.print(f"  villages {len(inst.villages)}, cold-store sites {len(inst.cold_store_sites)} "
+              f"({sum(s.existing for s in inst.cold_store_sites)} existing), pickup sites "
+              f"{len(inst.pickup_sites)} ({sum(p.existing for p in inst.pickup_sites)} existing), "
+              f"vehicle types {len(inst.vehicle_types)}, scenarios "
+              f"{', '.join(s.id for s in inst.scenarios)}")
+    for s in inst.seasons:
+        out.print(f"  season {s.id} ({s.days} d): produce {peak[s.id] / 1000:,.1f} t/day, "
+                  f"parcels {orders[s.id]:,.0f}/day")
+    out.print("  valid")
+
+
+@app.command()
+def network(instance: InstanceArg = None) -> None:
+    """Describe an instance's road network: size, km by road class, components, reachability."""
+    from optimizer.roads import network_stats
+    from optimizer.solve import build_matrices, load_instance, load_instance_network
+
+    inst = load_instance(_default_instance(instance))
+    net = load_instance_network(inst)
+    st = network_stats(net)
+    out.print(f"[bold]{net.name}[/bold] ({inst.network_path})")
+    out.print(f"  nodes {st.nodes:,}, directed edges {st.edges:,}, weakly connected components "
+              f"{st.components} (largest {st.largest_component_nodes:,} nodes)")
+    table = Table("road class", "km")
+    for cls, km in st.km_by_class.items():
+        table.add_row(cls, f"{km:,.1f}")
+    out.print(table)
+    m = build_matrices(inst, net)
+    n = len(m.coverage.ids)
+    out.print(f"  sites {n}: all snapped within {inst.operations.max_snap_m:,.0f} m and mutually "
+              f"reachable; unreachable sites: none")
+    out.print(f"  matrices: {len(set(map(id, m.by_vehicle_type.values()))) + 1} profiles x "
+              f"{n} x {n} built in {m.build_s:.2f} s")
+
+
+@app.command()
+def solve(
+    instance: InstanceArg = None,
+    scenario: Annotated[str, typer.Option(help="Scenario id to plan (see the instance).")] = "peak",
+    time_limit: Annotated[float, typer.Option("--time-limit", min=0.1,
+                                              help="Routing time limit, seconds.")] = 60.0,
+    seed: Annotated[int, typer.Option(help="Random seed (deterministic per seed and "
+                                      "--solution-limit).")] = 0,
+    solution_limit: Annotated[int | None, typer.Option(
+        "--solution-limit", min=1,
+        help="Stop after this many improving solutions (deterministic runs).")] = None,
+    full_fleet: Annotated[bool, typer.Option(
+        "--full-fleet", help="Use every available vehicle (count) instead of today's fleet.")
+    ] = False,
+) -> None:
+    """Plan one representative day of a scenario from today's sites and print the key figures."""
+    from optimizer.solve import Limits, load_instance
+    from optimizer.solve import solve as solve_fn
+
+    inst = load_instance(_default_instance(instance))
+    with out.status(f"Routing {inst.name} / {scenario} ({time_limit:g} s limit)..."):
+        res = solve_fn(inst, scenario=scenario, baseline=not full_fleet,
+                       limits=Limits(time_s=time_limit, solution_limit=solution_limit), seed=seed)
+    k = res.kpis
+    out.print(f"[bold]{inst.name}[/bold], scenario [bold]{res.scenario}[/bold], "
+              f"plan {res.facilities.name} ({'today' if not full_fleet else 'full'} fleet)")
+    t = Table("figure", "value")
+    t.add_row("cost per order (yuan)", f"{k.cost_per_order_yuan:.2f}")
+    t.add_row("spoilage (% of produce mass)", f"{k.spoilage_mass_pct:.2f}")
+    t.add_row("villages within "
+              f"{inst.operations.coverage_radius_min:g} min of a pickup point (%)",
+              f"{k.village_coverage_pct:.1f}")
+    t.add_row("households covered (%)", f"{k.household_coverage_pct:.1f}")
+    t.add_row("cold-chain coverage (% pre-cooled in time)", f"{k.cold_chain_pct:.1f}")
+    t.add_row("orders handled", f"{k.orders:,.0f}")
+    t.add_row("produce collected / ready (t)", f"{k.collected_kg / 1000:,.1f} / "
+              f"{k.produce_kg / 1000:,.1f}")
+    t.add_row("parcels not delivered", f"{k.parcels_dropped:,.0f}")
+    t.add_row("logistics cost (yuan/day)", f"{k.logistics_cost_yuan:,.0f}")
+    t.add_row("km driven", f"{k.distance_km:,.1f}")
+    t.add_row("vehicles used", f"{k.vehicles_used}")
+    out.print(t)
+    out.print(f"routes {len(res.day.routes)}, checked: {res.day.checked}, "
+              f"engine {res.day.engine} ({res.day.solver_status}), "
+              f"{res.runtime_s:.1f} s, seed {res.seed}")
+
+
+def _register_optional() -> None:
+    import importlib
+
+    for mod in ("optimizer._cli_generate", "optimizer._cli_route", "optimizer._cli_locate"):
+        try:
+            module = importlib.import_module(mod)
+        except ModuleNotFoundError as exc:
+            if exc.name == mod:
+                continue
+            raise
+        module.register(app)
+
+
+_register_optional()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit code (0 ok, 1 internal, 2 input, 3 infeasible)."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        app(args=argv, prog_name="coldchain", standalone_mode=False)
+    except ColdChainError as exc:
+        err.print(f"error: {exc}", markup=False)
+        return exc.exit_code
+    except click.exceptions.Abort:
+        err.print("error: aborted", markup=False)
+        return 1
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code or 0)
+    except click.ClickException as exc:
+        err.print(f"error: {exc.format_message()}", markup=False)
+        return 2
+    except KeyboardInterrupt:
+        err.print("error: interrupted", markup=False)
+        return 1
+    except MemoryError:
+        err.print("error: out of memory; reduce the instance size or the limits", markup=False)
+        return 1
+    except Exception as exc:  # an internal bug: one line, traceback only on request
+        if os.environ.get("COLDCHAIN_DEBUG"):
+            raise
+        err.print(f"internal error: {type(exc).__name__}: {exc} (please report it; set "
+                  "COLDCHAIN_DEBUG=1 to see the traceback)", markup=False)
+        return 1
+    return 0
+
+
+def run() -> None:  # pragma: no cover - console entry point
+    """Console entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""File formats: parse_*/read_*/write_* adapters between files and core types."""

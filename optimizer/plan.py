@@ -1,0 +1,96 @@
+"""Plan types in instance terms (site ids, yuan, kg, minutes): facilities, routes, results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class FacilityPlan:
+    """Which cold stores run with how many modules, which pickup points are open, who goes where.
+
+    ``modules`` maps season id -> cold-store id -> modules in use. ``produce_to_store`` maps a
+    village id to (cold-store id, kg/day) shares of its produce sent there in the scenario's
+    season; produce not listed is not collected by the network. ``village_pickup`` maps a
+    village id to the pickup point its parcels are delivered to.
+    """
+
+    name: str
+    cold_stores: tuple[str, ...]
+    modules: dict[str, dict[str, int]]
+    pickup_points: tuple[str, ...]
+    produce_to_store: dict[str, tuple[tuple[str, float], ...]]
+    village_pickup: dict[str, str]
+    status: str = "heuristic"
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedStop:
+    """A stop on a route: what happens there and when (minutes from midnight)."""
+
+    stop_id: str
+    site_id: str
+    kind: str  # "pickup" (produce lot) | "delivery" (parcels)
+    arrival_min: float
+    start_min: float
+    pickup_kg: float
+    delivery_kg: float
+    load_after_kg: float
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedRoute:
+    """One trip of one vehicle from its depot back to it."""
+
+    vehicle_id: str
+    vehicle_type: str
+    trip: int
+    depot: str
+    start_min: float
+    end_min: float
+    distance_km: float
+    stops: tuple[PlannedStop, ...]
+    cost_yuan: float
+
+
+@dataclass(frozen=True, slots=True)
+class DayPlan:
+    """The routes of one representative day of one scenario, checked and costed."""
+
+    scenario: str
+    routes: tuple[PlannedRoute, ...]
+    dropped: tuple[str, ...]
+    cost_yuan: dict[str, float]
+    objective_yuan: float
+    solver_status: str
+    engine: str
+    runtime_s: float
+    checked: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Kpis:
+    """Key figures of one day plan (see :mod:`optimizer.kpi` for definitions)."""
+
+    scenario: str
+    plan: str
+    orders: float
+    cost_per_order_yuan: float
+    logistics_cost_yuan: float
+    routing_cost_yuan: float
+    facility_cost_yuan: float
+    spoilage_mass_pct: float
+    spoilage_value_pct: float
+    produce_kg: float
+    collected_kg: float
+    cold_chain_pct: float
+    village_coverage_pct: float
+    household_coverage_pct: float
+    distance_km: float
+    vehicles_used: int
+    vehicle_utilisation_pct: float
+    cold_room_utilisation_pct: float
+    co2_kg_per_order: float
+    parcels_dropped: float
+    produce_dropped_kg: float
+    extra: dict[str, float] = field(default_factory=dict)

@@ -1,0 +1,69 @@
+"""Apply a scenario to a road network and to the instance's daily volumes."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from optimizer.errors import InstanceError
+from optimizer.instance import Instance, Scenario
+from optimizer.roads import RoadNetwork, close_edges, scale_speeds
+
+log = logging.getLogger(__name__)
+
+
+def sample_closures(network: RoadNetwork, scenario: Scenario, sample: int) -> tuple[str, ...]:
+    """Edge ids closed in closure sample ``sample`` (0-based) of ``scenario``.
+
+    Each road (edge id, both directions together) closes independently with the probability
+    given for its class in ``scenario.closure_probability``. Seeded by ``scenario.seed`` and
+    ``sample``, so the same scenario always closes the same roads.
+    """
+    if not scenario.closure_probability:
+        return ()
+    by_id: dict[str, str] = {}
+    for _, _, data in network.graph.edges(data=True):
+        eid = str(data.get("edge_id", ""))
+        if eid and eid not in by_id:
+            by_id[eid] = str(data.get("road_class", ""))
+    ids = sorted(by_id)
+    rng = np.random.default_rng([scenario.seed, sample, 0xC105ED])
+    draws = rng.random(len(ids))
+    return tuple(
+        eid for eid, u in zip(ids, draws, strict=True)
+        if u < scenario.closure_probability.get(by_id[eid], 0.0)
+    )
+
+
+def apply_scenario(
+    network: RoadNetwork, scenario: Scenario, *, sample: int | None = None
+) -> RoadNetwork:
+    """Return the network as it is in ``scenario``: rain speeds, listed and sampled closures.
+
+    ``sample`` selects a closure sample (0 .. closure_samples-1); None applies only the
+    explicitly listed ``closed_edges`` and the speed factors.
+    """
+    net = network
+    if scenario.rain_speed_factor:
+        net = scale_speeds(net, scenario.rain_speed_factor)
+    closed = set(scenario.closed_edges)
+    if sample is not None and scenario.closure_samples > 0:
+        closed |= set(sample_closures(network, scenario, sample))
+    if closed:
+        net = close_edges(net, sorted(closed))
+        log.info("scenario %s: %d roads closed", scenario.id, len(closed))
+    return net
+
+
+def day_volumes(instance: Instance, scenario: Scenario) -> tuple[dict[str, float], dict[str, float]]:
+    """Parcels per day and produce kg per day by village id in ``scenario``."""
+    season = scenario.season
+    if season not in {s.id for s in instance.seasons}:
+        raise InstanceError.at(instance.source, f"scenarios.{scenario.id}.season",
+                               "unknown season", got=season)
+    orders = {v.id: v.orders_per_day[season] * scenario.order_multiplier for v in instance.villages}
+    produce = {
+        v.id: v.produce_kg_per_day[season] * scenario.produce_multiplier for v in instance.villages
+    }
+    return orders, produce
