@@ -129,8 +129,8 @@ def evaluate(
         for sid in facilities.cold_stores
     )
     day_h = (ops.day_end_min - ops.day_start_min) / 60.0
-    veh_types_used = {vid.split("#")[0] + "#" + vid.split("#")[1].split("/")[0]
-                      for vid in vehicles_used}
+    # route slots "type#k/tripN" of one physical vehicle count once
+    veh_types_used = {vid.split("/trip")[0] for vid in vehicles_used}
     return Kpis(
         scenario=scenario.id,
         plan=facilities.name,

@@ -1,0 +1,81 @@
+"""KPIs recomputed by hand on a hand-made day plan of the tiny instance."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from optimizer.kpi import coverage, evaluate, facility_cost_per_day
+from optimizer.plan import DayPlan, FacilityPlan, PlannedRoute, PlannedStop
+
+
+@pytest.fixture()
+def facilities() -> FacilityPlan:
+    return FacilityPlan(
+        name="hand",
+        cold_stores=("cs-hub", "cs-east"),
+        modules={"peak": {"cs-hub": 1, "cs-east": 2}, "off": {"cs-hub": 1, "cs-east": 0}},
+        pickup_points=("p1", "p3"),
+        produce_to_store={"v1": (("cs-hub", 5000.0),)},
+        village_pickup={"v1": "p1", "v2": "p1", "v3": "p3", "v4": "p3"},
+    )
+
+
+def _day(end_min: float) -> DayPlan:
+    stops = (
+        PlannedStop("deliver:p1", "p1", "delivery", 420.0, 420.0, 0.0, 100.0, 0.0),
+        PlannedStop("collect:v1", "v1", "pickup", 540.0, 540.0, 2000.0, 0.0, 2000.0),
+    )
+    route = PlannedRoute("reefer#1", "reefer", 0, "cs-hub", 400.0, end_min, 30.0, stops, 300.0)
+    return DayPlan("peak", (route,), (), {}, 0.0, "feasible", "test", 0.0, checked=True)
+
+
+def test_facility_cost_per_day(tiny, facilities) -> None:
+    # modules: (1 + 2) x 8000 / 42 days; cs-east is new: 50000 / 365; pickups 2 x 4000 / 365
+    expect = 3 * 8000 / 42 + 50000 / 365 + 2 * 4000 / 365
+    assert facility_cost_per_day(tiny, facilities, "peak") == pytest.approx(expect)
+
+
+def test_evaluate_by_hand(tiny, facilities) -> None:
+    sc = tiny.scenario("peak")
+    produce = {"v1": 6000.0, "v2": 0.0, "v3": 0.0, "v4": 0.0}
+    orders = {"v1": 30.0, "v2": 0.0, "v3": 0.0, "v4": 0.0}
+    minutes = {"v1": {"p1": 0.0, "p3": 50.0}, "v2": {"p1": 12.0, "p3": 40.0},
+               "v3": {"p1": 45.0, "p3": 0.0}, "v4": {"p1": 70.0, "p3": 35.0}}
+    k = evaluate(tiny, sc, facilities, _day(600.0), orders=orders, produce_kg=produce,
+                 minutes_to=minutes)
+    p = tiny.product
+    th_a, th_v = p.decay_per_h(22.0), p.decay_per_h(2.0)
+    # the lot waited 1 h in the field (ready 08:00, picked 09:00), rode 1 h at 2 C
+    lost = 2000 * (1 - math.exp(-(th_a * 1.0 + th_v * 1.0)))
+    # 4000 kg left behind: ambient for 72 h
+    lost += 4000 * (1 - math.exp(-th_a * 72.0))
+    assert k.spoilage_mass_pct == pytest.approx(100 * lost / 6000)
+    assert k.collected_kg == 2000.0
+    assert k.cold_chain_pct == pytest.approx(100 * 2000 / 6000)
+    orders_handled = 100.0 / 5.0 + 2000.0 / 5.0
+    assert k.orders == pytest.approx(orders_handled)
+    fac = facility_cost_per_day(tiny, facilities, "peak")
+    assert k.cost_per_order_yuan == pytest.approx((300.0 + fac) / orders_handled)
+    assert k.parcels_dropped == pytest.approx(30.0 - 20.0)
+    assert k.village_coverage_pct == pytest.approx(75.0)  # v1, v2, v3 within 30 min
+    assert k.household_coverage_pct == pytest.approx(100 * 900 / 1050)
+    assert k.vehicles_used == 1
+    assert k.cold_room_utilisation_pct == pytest.approx(100 * 2000 / 15000)
+
+
+def test_late_arrival_is_not_cold_chain(tiny, facilities) -> None:
+    sc = tiny.scenario("peak")
+    produce = {"v1": 2000.0}
+    # route ends at 21:00 > 08:00 + 12 h deadline
+    k = evaluate(tiny, sc, facilities, _day(21 * 60.0), orders={}, produce_kg=produce,
+                 minutes_to={})
+    assert k.cold_chain_pct == 0.0
+
+
+def test_coverage_counts_radius(tiny) -> None:
+    minutes = {v.id: {"p1": 31.0} for v in tiny.villages}
+    minutes["v4"] = {"p1": 30.0}
+    assert coverage(tiny, ("p1",), minutes) == pytest.approx((25.0, 100 * 150 / 1050))
+    assert coverage(tiny, (), minutes) == (0.0, 0.0)
