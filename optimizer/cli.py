@@ -1,4 +1,4 @@
-"""The ``coldchain`` command line: parse arguments, call the library, print, map errors to exit codes.
+"""The ``coldchain`` command line: parse arguments, call the library, print, map errors.
 
 Exit codes: 0 ok, 1 internal error, 2 input error, 3 infeasible.
 """

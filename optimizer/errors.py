@@ -9,7 +9,9 @@ class ColdChainError(Exception):
     exit_code: int = 1
 
 
-def _format(path: object | None, field: str | None, problem: str, got: object, fix: str | None) -> str:
+def _format(
+    path: object | None, field: str | None, problem: str, got: object, fix: str | None
+) -> str:
     parts: list[str] = []
     if path is not None and str(path):
         parts.append(str(path))
@@ -41,7 +43,9 @@ class InputError(ColdChainError):
 
     exit_code = 2
 
-    def __init__(self, message: str, *, path: object | None = None, field: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, path: object | None = None, field: str | None = None
+    ) -> None:
         super().__init__(message)
         self.path = path
         self.field = field

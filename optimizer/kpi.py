@@ -43,7 +43,9 @@ def facility_cost_per_day(instance: Instance, facilities: FacilityPlan, season: 
 
 
 def coverage(
-    instance: Instance, pickup_points: tuple[str, ...], minutes_to: Mapping[str, Mapping[str, float]]
+    instance: Instance,
+    pickup_points: tuple[str, ...],
+    minutes_to: Mapping[str, Mapping[str, float]],
 ) -> tuple[float, float]:
     """(village %, household %) within the coverage radius of an open pickup point.
 

@@ -56,13 +56,17 @@ def apply_scenario(
     return net
 
 
-def day_volumes(instance: Instance, scenario: Scenario) -> tuple[dict[str, float], dict[str, float]]:
+def day_volumes(
+    instance: Instance, scenario: Scenario
+) -> tuple[dict[str, float], dict[str, float]]:
     """Parcels per day and produce kg per day by village id in ``scenario``."""
     season = scenario.season
     if season not in {s.id for s in instance.seasons}:
         raise InstanceError.at(instance.source, f"scenarios.{scenario.id}.season",
                                "unknown season", got=season)
-    orders = {v.id: v.orders_per_day[season] * scenario.order_multiplier for v in instance.villages}
+    orders = {
+        v.id: v.orders_per_day[season] * scenario.order_multiplier for v in instance.villages
+    }
     produce = {
         v.id: v.produce_kg_per_day[season] * scenario.produce_multiplier for v in instance.villages
     }

@@ -388,7 +388,7 @@ def read_instance(path: str | Path) -> Instance:
     ready = _parse_hhmm(p, "operations.harvest_ready", ops.harvest_ready)
     if day_end <= day_start:
         raise InstanceError.at(p, "operations.day_end", "must be after day_start",
-                               got=ops.day_end, fix="e.g. day_start = \"06:00\", day_end = \"20:00\"")
+                               got=ops.day_end, fix='e.g. day_start = "06:00", day_end = "20:00"')
     for i, sc in enumerate(doc.scenarios):
         for cls, f in sc.rain_speed_factor.items():
             if not (0 < f <= 2) or not math.isfinite(f):
