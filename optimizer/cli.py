@@ -146,7 +146,12 @@ def solve(
 def _register_optional() -> None:
     import importlib
 
-    for mod in ("optimizer._cli_generate", "optimizer._cli_route", "optimizer._cli_locate"):
+    for mod in (
+        "optimizer._cli_generate",
+        "optimizer._cli_route",
+        "optimizer._cli_locate",
+        "optimizer._cli_lrp",
+    ):
         try:
             module = importlib.import_module(mod)
         except ModuleNotFoundError as exc:
