@@ -49,7 +49,7 @@ def _default_instance(path: Path | None) -> Path:
                         fix="run from the repository root or pass an instance path")
 
 
-out = Console()
+out = Console(soft_wrap=True)
 
 
 @app.command()

@@ -7,6 +7,7 @@ one line ``path: field: problem (got value); fix`` through :class:`InstanceError
 from __future__ import annotations
 
 import csv
+import os
 import math
 import tomllib
 from pathlib import Path
@@ -403,7 +404,7 @@ def read_instance(path: str | Path) -> Instance:
     villages = _read_villages(base / doc.files.villages, season_ids)
     stores = _read_cold_stores(base / doc.files.cold_store_sites)
     pickups = _read_pickup_sites(base / doc.files.pickup_sites)
-    network_path = base / doc.files.network
+    network_path = Path(os.path.normpath(base / doc.files.network))
     if not network_path.exists():
         raise InstanceError.at(p, "files.network", "network file not found",
                                got=doc.files.network,
