@@ -94,3 +94,55 @@ class Kpis:
     parcels_dropped: float
     produce_dropped_kg: float
     extra: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioOutcome:
+    """One scenario planned one way ("baseline": today's sites and fleet; "plan": optimised).
+
+    ``robust_village_coverage_pct`` is the share of villages covered within the radius in
+    every road-closure sample of the scenario (None when it samples no closures);
+    ``closed_edges`` are the roads closed on the routed day.
+    """
+
+    scenario: str
+    plan: str
+    facilities: FacilityPlan
+    day: DayPlan
+    kpis: Kpis
+    robust_village_coverage_pct: float | None = None
+    closed_edges: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SeasonSites:
+    """The location model's answer for one season: modules per site and its proof status."""
+
+    season: str
+    modules: dict[str, int]
+    status: str
+    objective_yuan: float
+    bound_yuan: float
+
+
+@dataclass(frozen=True, slots=True)
+class PlanningResult:
+    """Everything ``coldchain solve`` computes: per-season sites and per-scenario outcomes."""
+
+    instance: str
+    seed: int
+    time_limit_s: float
+    solution_limit: int | None
+    seasons: tuple[SeasonSites, ...]
+    pickup_points: tuple[str, ...]
+    pickup_status: str
+    outcomes: tuple[ScenarioOutcome, ...]
+    iterations: tuple[dict[str, float], ...] = ()
+    runtime_s: float = 0.0
+
+    def outcome(self, scenario: str, plan: str) -> ScenarioOutcome:
+        """The outcome of ``scenario`` planned as ``plan`` ("baseline" or "plan")."""
+        for o in self.outcomes:
+            if o.scenario == scenario and o.plan == plan:
+                return o
+        raise KeyError(f"{scenario}/{plan}")
