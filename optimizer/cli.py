@@ -151,6 +151,7 @@ def _register_optional() -> None:
         "optimizer._cli_route",
         "optimizer._cli_locate",
         "optimizer._cli_lrp",
+        "optimizer._cli_check",
     ):
         try:
             module = importlib.import_module(mod)
