@@ -169,6 +169,8 @@ class Scenario:
     closed_edges: tuple[str, ...] = ()
     hold_h: float = 0.0
     seed: int = 0
+    # weight of the scenario within its season for the location model (None: equal shares)
+    probability: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,7 +64,7 @@ class DayPlan:
     objective_yuan: float
     solver_status: str
     engine: str
-    runtime_s: float
+    runtime_s: float = field(default=0.0, compare=False)  # wall clock: not part of the plan
     checked: bool = False
 
 
@@ -138,7 +138,7 @@ class PlanningResult:
     pickup_status: str
     outcomes: tuple[ScenarioOutcome, ...]
     iterations: tuple[dict[str, float], ...] = ()
-    runtime_s: float = 0.0
+    runtime_s: float = field(default=0.0, compare=False)
 
     def outcome(self, scenario: str, plan: str) -> ScenarioOutcome:
         """The outcome of ``scenario`` planned as ``plan`` ("baseline" or "plan")."""

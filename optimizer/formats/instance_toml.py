@@ -117,6 +117,7 @@ class _Scenario(BaseModel):
     closed_edges: list[str] = []
     hold_h: float = Field(default=0.0, ge=0, le=1000, allow_inf_nan=False)
     seed: int = 0
+    probability: float | None = Field(default=None, ge=0, le=1, allow_inf_nan=False)
 
 
 class _InstanceFile(BaseModel):

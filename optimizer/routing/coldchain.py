@@ -67,14 +67,16 @@ def build_day_problem(
     facilities: FacilityPlan,
     orders: Mapping[str, float],
     produce_kg: Mapping[str, float],
-    fleet: Mapping[str, int],
+    fleet: Mapping[str, int] | Mapping[str, Mapping[str, int]],
     *,
     name: str = "",
 ) -> DayProblem:
     """Build the day's RoutingProblem.
 
     ``matrices`` maps vehicle-type id -> travel matrix over the instance's site ids;
-    ``orders`` and ``produce_kg`` are per village per day; ``fleet`` vehicles per type.
+    ``orders`` and ``produce_kg`` are per village per day; ``fleet`` gives vehicles per type,
+    either a count (based at the type's depot) or a mapping depot id -> count. Parcels are
+    delivered only when the hub is among the depots.
     """
     ops = instance.operations
     prod = instance.product
@@ -99,31 +101,34 @@ def build_day_problem(
     slot_types: list[VehicleType] = []
     slot_trip: list[int] = []
     for vt in instance.vehicle_types:
-        n = int(fleet.get(vt.id, 0))
-        for k in range(n):
-            prev: int | None = None
-            for trip in range(vt.max_trips):
-                dn = depot_node(vt.depot)
-                vehicles.append(Vehicle(
-                    id=f"{vt.id}#{k + 1}" + (f"/trip{trip + 1}" if vt.max_trips > 1 else ""),
-                    type_id=vt.id,
-                    start=dn,
-                    end=dn,
-                    capacity_kg=int(vt.capacity_kg),
-                    profile=vt.id,
-                    fixed_fen=int(round(vt.fixed_cost_yuan_per_day * FEN_PER_YUAN)) if trip == 0
-                    else 0,
-                    fen_per_km=vt.cost_yuan_per_km * FEN_PER_YUAN,
-                    fen_per_h=vt.refrigeration_yuan_per_h * FEN_PER_YUAN,
-                    spoil_fen_per_kg_h=value_fen * prod.decay_per_h(vt.temperature_c),
-                    shift_start_s=day_start_s,
-                    shift_end_s=day_end_s,
-                    after=prev,
-                    reload_s=int(ops.reload_min * 60),
-                ))
-                slot_types.append(vt)
-                slot_trip.append(trip)
-                prev = len(vehicles) - 1
+        spec = fleet.get(vt.id, 0)
+        per_depot = {vt.depot: int(spec)} if isinstance(spec, int | float) else dict(spec)
+        for depot in sorted(per_depot):
+            tag = vt.id if depot == vt.depot else f"{vt.id}@{depot}"
+            for k in range(int(per_depot[depot])):
+                prev: int | None = None
+                for trip in range(vt.max_trips):
+                    dn = depot_node(depot)
+                    vehicles.append(Vehicle(
+                        id=f"{tag}#{k + 1}" + (f"/trip{trip + 1}" if vt.max_trips > 1 else ""),
+                        type_id=vt.id,
+                        start=dn,
+                        end=dn,
+                        capacity_kg=int(vt.capacity_kg),
+                        profile=vt.id,
+                        fixed_fen=int(round(vt.fixed_cost_yuan_per_day * FEN_PER_YUAN))
+                        if trip == 0 else 0,
+                        fen_per_km=vt.cost_yuan_per_km * FEN_PER_YUAN,
+                        fen_per_h=vt.refrigeration_yuan_per_h * FEN_PER_YUAN,
+                        spoil_fen_per_kg_h=value_fen * prod.decay_per_h(vt.temperature_c),
+                        shift_start_s=day_start_s,
+                        shift_end_s=day_end_s,
+                        after=prev,
+                        reload_s=int(ops.reload_min * 60),
+                    ))
+                    slot_types.append(vt)
+                    slot_trip.append(trip)
+                    prev = len(vehicles) - 1
 
     # ---- stops -----------------------------------------------------------------------
     stops: list[Stop] = []

@@ -1,0 +1,66 @@
+"""Integrated planning on the tiny instance: covering, modular location, fleet, routing, KPIs."""
+
+from __future__ import annotations
+
+import pytest
+
+from optimizer.planner import place_fleet, plan
+from optimizer.roads import load_network
+from optimizer.solve import Limits
+
+LIMITS = Limits(time_s=4.0, solution_limit=100)
+
+
+@pytest.fixture(scope="module")
+def planning(tiny):
+    return plan(tiny, network=load_network(tiny.network_path), limits=LIMITS, iterations=2,
+                location_time_s=20.0)
+
+
+def test_every_scenario_has_baseline_and_plan(planning, tiny) -> None:
+    r = planning.result
+    got = {(o.scenario, o.plan) for o in r.outcomes}
+    assert got == {(s.id, p) for s in tiny.scenarios for p in ("baseline", "plan")}
+    assert all(o.day.checked for o in r.outcomes)
+
+
+def test_pickup_points_cover_every_village(planning) -> None:
+    r = planning.result
+    assert set(r.pickup_points) >= {"p1", "p3"}  # today's points are kept
+    for o in r.outcomes:
+        if o.plan == "plan":
+            assert o.kpis.village_coverage_pct == pytest.approx(100.0)
+    rain = r.outcome("rain", "plan")
+    assert rain.robust_village_coverage_pct == pytest.approx(100.0)
+    assert r.outcome("peak", "plan").robust_village_coverage_pct is None
+
+
+def test_peak_plan_adds_modules_and_cools_more(planning, tiny) -> None:
+    r = planning.result
+    peak = next(s for s in r.seasons if s.season == "peak")
+    assert peak.status == "optimal"
+    assert sum(peak.modules.values()) > 1  # today one 5 t module at the hub
+    base, opt = r.outcome("peak", "baseline").kpis, r.outcome("peak", "plan").kpis
+    assert opt.cold_chain_pct > base.cold_chain_pct
+    assert opt.spoilage_mass_pct < base.spoilage_mass_pct
+
+
+def test_modules_respect_site_limits(planning, tiny) -> None:
+    limits = {s.id: s.max_modules for s in tiny.cold_store_sites}
+    for season in planning.result.seasons:
+        for sid, n in season.modules.items():
+            assert 0 <= n <= limits[sid]
+
+
+def test_deterministic(planning, tiny) -> None:
+    again = plan(tiny, network=load_network(tiny.network_path), limits=LIMITS, iterations=2,
+                 location_time_s=20.0)
+    assert again.result.outcomes == planning.result.outcomes
+
+
+def test_place_fleet_keeps_counts(planning, tiny) -> None:
+    fac = planning.result.outcome("peak", "plan").facilities
+    fleet = place_fleet(tiny, fac, {"v1": 10.0})
+    for vt in tiny.vehicle_types:
+        assert sum(fleet[vt.id].values()) == vt.count
+        assert fleet[vt.id].get(tiny.operations.hub, 0) >= 1
