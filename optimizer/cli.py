@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
-        app(args=argv, prog_name="coldchain", standalone_mode=False)
+        rc = app(args=argv, prog_name="coldchain", standalone_mode=False)
     except ColdChainError as exc:
         err.print(f"error: {exc}", markup=False)
         return exc.exit_code
@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         err.print(f"internal error: {type(exc).__name__}: {exc} (please report it; set "
                   "COLDCHAIN_DEBUG=1 to see the traceback)", markup=False)
         return 1
-    return 0
+    return int(rc) if isinstance(rc, int) else 0
 
 
 def run() -> None:  # pragma: no cover - console entry point

@@ -1,0 +1,551 @@
+"""Read and write ``plan.json``: a whole :class:`~optimizer.plan.PlanningResult`, machine-readable.
+
+The file is deterministic: keys sorted, floats rounded to :data:`FLOAT_DECIMALS` decimals,
+UTF-8, two-space indentation, a final newline, and no wall-clock figure at all (runtimes are
+reported in ``report.md`` only), so the same instance, seed and solution limit give a
+byte-identical file. ``DayPlan.runtime_s`` and ``PlanningResult.runtime_s`` read back as 0.
+
+Non-finite floats (e.g. the cost per order of a day without orders) are written as the
+strings ``"inf"``, ``"-inf"`` and ``"nan"`` so that the file stays strict JSON.
+
+Units follow the field names: minutes from midnight (``*_min``), kg, km, yuan, percent.
+Layout (``format_version`` 1)::
+
+    {"format_version": 1, "instance": str, "seed": int,
+     "limits": {"time_s": float, "solution_limit": int | null},
+     "seasons": [{"season", "modules": {site: int}, "status", "objective_yuan", "bound_yuan"}],
+     "pickup_points": [site], "pickup_status": str, "iterations": [{str: float}],
+     "outcomes": [{"scenario", "plan", "robust_village_coverage_pct", "closed_edges",
+                   "facilities": {"name", "status", "cold_stores", "modules", "pickup_points",
+                                  "produce_to_store": {village: [{"store", "kg"}]},
+                                  "village_pickup": {village: pickup}},
+                   "day": {"routes": [{"vehicle_id", "vehicle_type", "trip", "depot",
+                                       "start_min", "end_min", "distance_km", "cost_yuan",
+                                       "stops": [{"stop_id", "site_id", "kind",
+                                                  "arrival_min", "start_min", "pickup_kg",
+                                                  "delivery_kg", "load_after_kg"}]}],
+                           "dropped", "cost_yuan": {part: yuan}, "objective_yuan",
+                           "solver_status", "engine", "checked"},
+                   "kpis": {every Kpis field, "extra": {str: float}}}]}
+
+A planner may edit the file by hand (move a lot to another route, reorder stops, close a
+site) and re-verify it with ``coldchain check`` (:mod:`optimizer.plancheck`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import fields
+from pathlib import Path
+from typing import Any, TypeVar
+
+from optimizer.errors import InputError, InstanceError
+from optimizer.instance import Instance
+from optimizer.plan import (
+    DayPlan,
+    FacilityPlan,
+    Kpis,
+    PlannedRoute,
+    PlannedStop,
+    PlanningResult,
+    ScenarioOutcome,
+    SeasonSites,
+)
+
+FORMAT_VERSION = 1
+#: decimals kept for every float in plan.json (1e-6 min, kg, km, yuan, %)
+FLOAT_DECIMALS = 6
+
+_NONFINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
+_FIX = "fix plan.json by hand or write it again with `coldchain solve --out DIR`"
+
+T = TypeVar("T")
+
+
+# ---- writing -------------------------------------------------------------------------------
+def _num(x: float) -> float | str:
+    """A float rounded for the file (non-finite values as strings, no negative zero)."""
+    x = float(x)
+    if not math.isfinite(x):
+        return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
+    r = round(x, FLOAT_DECIMALS)
+    return 0.0 if r == 0 else r
+
+
+def _fnum(d: Mapping[str, float]) -> dict[str, float | str]:
+    return {str(k): _num(v) for k, v in d.items()}
+
+
+def _facilities_doc(f: FacilityPlan) -> dict[str, Any]:
+    return {
+        "name": f.name,
+        "status": f.status,
+        "cold_stores": list(f.cold_stores),
+        "modules": {season: {sid: int(n) for sid, n in m.items()}
+                    for season, m in f.modules.items()},
+        "pickup_points": list(f.pickup_points),
+        "produce_to_store": {
+            vid: [{"store": store, "kg": _num(kg)} for store, kg in shares]
+            for vid, shares in f.produce_to_store.items()
+        },
+        "village_pickup": dict(f.village_pickup),
+    }
+
+
+def _stop_doc(s: PlannedStop) -> dict[str, Any]:
+    return {
+        "stop_id": s.stop_id, "site_id": s.site_id, "kind": s.kind,
+        "arrival_min": _num(s.arrival_min), "start_min": _num(s.start_min),
+        "pickup_kg": _num(s.pickup_kg), "delivery_kg": _num(s.delivery_kg),
+        "load_after_kg": _num(s.load_after_kg),
+    }
+
+
+def _route_doc(r: PlannedRoute) -> dict[str, Any]:
+    return {
+        "vehicle_id": r.vehicle_id, "vehicle_type": r.vehicle_type, "trip": int(r.trip),
+        "depot": r.depot, "start_min": _num(r.start_min), "end_min": _num(r.end_min),
+        "distance_km": _num(r.distance_km), "cost_yuan": _num(r.cost_yuan),
+        "stops": [_stop_doc(s) for s in r.stops],
+    }
+
+
+def _day_doc(d: DayPlan) -> dict[str, Any]:
+    return {
+        "routes": [_route_doc(r) for r in d.routes],
+        "dropped": list(d.dropped),
+        "cost_yuan": _fnum(d.cost_yuan),
+        "objective_yuan": _num(d.objective_yuan),
+        "solver_status": d.solver_status,
+        "engine": d.engine,
+        "checked": bool(d.checked),
+    }
+
+
+def _kpis_doc(k: Kpis) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in fields(Kpis):
+        v = getattr(k, f.name)
+        if f.name == "extra":
+            out["extra"] = _fnum(v)
+        elif isinstance(v, str):
+            out[f.name] = v
+        elif f.name == "vehicles_used":
+            out[f.name] = int(v)
+        else:
+            out[f.name] = _num(v)
+    return out
+
+
+def _outcome_doc(o: ScenarioOutcome) -> dict[str, Any]:
+    return {
+        "scenario": o.scenario,
+        "plan": o.plan,
+        "robust_village_coverage_pct": None if o.robust_village_coverage_pct is None
+        else _num(o.robust_village_coverage_pct),
+        "closed_edges": list(o.closed_edges),
+        "facilities": _facilities_doc(o.facilities),
+        "day": _day_doc(o.day),
+        "kpis": _kpis_doc(o.kpis),
+    }
+
+
+def plan_document(result: PlanningResult) -> dict[str, Any]:
+    """The JSON document (plain dicts/lists) of ``result``; floats already rounded."""
+    return {
+        "format_version": FORMAT_VERSION,
+        "instance": result.instance,
+        "seed": int(result.seed),
+        "limits": {"time_s": _num(result.time_limit_s),
+                   "solution_limit": None if result.solution_limit is None
+                   else int(result.solution_limit)},
+        "seasons": [
+            {"season": s.season, "modules": {k: int(v) for k, v in s.modules.items()},
+             "status": s.status, "objective_yuan": _num(s.objective_yuan),
+             "bound_yuan": _num(s.bound_yuan)}
+            for s in result.seasons
+        ],
+        "pickup_points": list(result.pickup_points),
+        "pickup_status": result.pickup_status,
+        "iterations": [_fnum(it) for it in result.iterations],
+        "outcomes": [_outcome_doc(o) for o in result.outcomes],
+    }
+
+
+def dumps_plan(result: PlanningResult) -> str:
+    """plan.json text of ``result`` (deterministic: sorted keys, rounded floats)."""
+    return json.dumps(plan_document(result), sort_keys=True, indent=2, ensure_ascii=False,
+                      allow_nan=False) + "\n"
+
+
+def temp_path(path: Path, suffix: str = ".tmp") -> str:
+    """A fresh hidden temp-file name beside ``path`` (same directory, so renames are atomic)."""
+    return str(path.parent / f".{path.name}.{secrets.token_hex(6)}{suffix}")
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (temp file in the same directory, then rename).
+
+    Raises :class:`InputError` naming the path on any OS error (read-only directory, disk
+    full...); never leaves a partial or temporary file behind.
+    """
+    p = Path(path)
+    tmp: str | None = None
+    try:
+        tmp = temp_path(p)
+        # O_EXCL: a fresh file; mode 0o666 filtered by the umask like any ordinary file
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, p)
+        tmp = None
+    except OSError as exc:
+        raise InputError.at(p, None, f"cannot write the file ({exc.strerror or exc})",
+                            fix="choose a writable output directory with free space") from None
+    finally:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_plan_json(path: str | Path, instance: Instance, result: PlanningResult) -> None:
+    """Write ``result`` (planned on ``instance``) to ``path`` as plan.json, atomically.
+
+    Raises :class:`InputError` when ``result`` belongs to another instance or the file
+    cannot be written.
+    """
+    if result.instance != instance.name:
+        raise InputError.at(path, "instance", f"result is for instance {result.instance!r}, "
+                            f"not {instance.name!r}", fix="pass the instance that was solved")
+    atomic_write_bytes(path, dumps_plan(result).encode("utf-8"))
+
+
+# ---- reading -------------------------------------------------------------------------------
+class _Reader:
+    """Typed access to the parsed document with one-line errors ``path: field: problem``."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = path
+
+    def fail(self, field: str, problem: str, got: object, fix: str = _FIX) -> InstanceError:
+        return InstanceError.at(self.path, field, problem, got=_short(got), fix=fix)
+
+    def obj(self, v: Any, field: str, keys: tuple[str, ...],
+            optional: tuple[str, ...] = ()) -> dict[str, Any]:
+        if not isinstance(v, dict):
+            raise self.fail(field, "must be an object", type(v).__name__)
+        missing = [k for k in keys if k not in v]
+        if missing:
+            raise self.fail(f"{field}.{missing[0]}" if field else missing[0], "missing key",
+                            sorted(v), fix=f"add {missing[0]!r}; {_FIX}")
+        unknown = sorted(set(v) - set(keys) - set(optional))
+        if unknown:
+            raise self.fail(f"{field}.{unknown[0]}" if field else unknown[0], "unknown key",
+                            unknown[0], fix=f"remove it (known: {', '.join(keys + optional)})")
+        return v
+
+    def str_(self, v: Any, field: str) -> str:
+        if not isinstance(v, str):
+            raise self.fail(field, "must be a string", v)
+        return v
+
+    def int_(self, v: Any, field: str, *, minimum: int | None = None) -> int:
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise self.fail(field, "must be an integer", v)
+        if minimum is not None and v < minimum:
+            raise self.fail(field, f"must be >= {minimum}", v)
+        return v
+
+    def float_(self, v: Any, field: str, *, finite: bool = False,
+               minimum: float | None = None) -> float:
+        if isinstance(v, str) and v in _NONFINITE and not finite:
+            return _NONFINITE[v]
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            raise self.fail(field, "must be a number", v)
+        x = float(v)
+        if minimum is not None and x < minimum:
+            raise self.fail(field, f"must be >= {minimum:g}", v)
+        return x
+
+    def bool_(self, v: Any, field: str) -> bool:
+        if not isinstance(v, bool):
+            raise self.fail(field, "must be true or false", v)
+        return v
+
+    def list_(self, v: Any, field: str, item: Callable[[Any, str], T]) -> list[T]:
+        if not isinstance(v, list):
+            raise self.fail(field, "must be a list", type(v).__name__)
+        return [item(x, f"{field}[{i}]") for i, x in enumerate(v)]
+
+    def dict_(self, v: Any, field: str, item: Callable[[Any, str], T]) -> dict[str, T]:
+        if not isinstance(v, dict):
+            raise self.fail(field, "must be an object", type(v).__name__)
+        return {str(k): item(x, f"{field}.{k}") for k, x in v.items()}
+
+
+def _short(v: object) -> object:
+    s = repr(v)
+    return v if len(s) <= 60 else s[:57] + "..."
+
+
+def _read_facilities(r: _Reader, v: Any, at: str) -> FacilityPlan:
+    d = r.obj(v, at, ("name", "status", "cold_stores", "modules", "pickup_points",
+                      "produce_to_store", "village_pickup"))
+
+    def share(x: Any, f: str) -> tuple[str, float]:
+        s = r.obj(x, f, ("store", "kg"))
+        return r.str_(s["store"], f"{f}.store"), r.float_(s["kg"], f"{f}.kg", finite=True,
+                                                         minimum=0.0)
+
+    return FacilityPlan(
+        name=r.str_(d["name"], f"{at}.name"),
+        cold_stores=tuple(r.list_(d["cold_stores"], f"{at}.cold_stores", r.str_)),
+        modules=r.dict_(d["modules"], f"{at}.modules",
+                        lambda x, f: r.dict_(x, f, lambda y, g: r.int_(y, g, minimum=0))),
+        pickup_points=tuple(r.list_(d["pickup_points"], f"{at}.pickup_points", r.str_)),
+        produce_to_store=r.dict_(d["produce_to_store"], f"{at}.produce_to_store",
+                                 lambda x, f: tuple(r.list_(x, f, share))),
+        village_pickup=r.dict_(d["village_pickup"], f"{at}.village_pickup", r.str_),
+        status=r.str_(d["status"], f"{at}.status"),
+    )
+
+
+def _read_stop(r: _Reader, v: Any, at: str) -> PlannedStop:
+    d = r.obj(v, at, ("stop_id", "site_id", "kind", "arrival_min", "start_min", "pickup_kg",
+                      "delivery_kg", "load_after_kg"))
+    kind = r.str_(d["kind"], f"{at}.kind")
+    if kind not in ("pickup", "delivery"):
+        raise r.fail(f"{at}.kind", "must be 'pickup' (produce lot) or 'delivery' (parcels)",
+                     kind)
+    return PlannedStop(
+        stop_id=r.str_(d["stop_id"], f"{at}.stop_id"),
+        site_id=r.str_(d["site_id"], f"{at}.site_id"),
+        kind=kind,
+        arrival_min=r.float_(d["arrival_min"], f"{at}.arrival_min", finite=True),
+        start_min=r.float_(d["start_min"], f"{at}.start_min", finite=True),
+        pickup_kg=r.float_(d["pickup_kg"], f"{at}.pickup_kg", finite=True, minimum=0.0),
+        delivery_kg=r.float_(d["delivery_kg"], f"{at}.delivery_kg", finite=True, minimum=0.0),
+        load_after_kg=r.float_(d["load_after_kg"], f"{at}.load_after_kg", finite=True),
+    )
+
+
+def _read_route(r: _Reader, v: Any, at: str) -> PlannedRoute:
+    d = r.obj(v, at, ("vehicle_id", "vehicle_type", "trip", "depot", "start_min", "end_min",
+                      "distance_km", "cost_yuan", "stops"))
+    return PlannedRoute(
+        vehicle_id=r.str_(d["vehicle_id"], f"{at}.vehicle_id"),
+        vehicle_type=r.str_(d["vehicle_type"], f"{at}.vehicle_type"),
+        trip=r.int_(d["trip"], f"{at}.trip", minimum=0),
+        depot=r.str_(d["depot"], f"{at}.depot"),
+        start_min=r.float_(d["start_min"], f"{at}.start_min", finite=True),
+        end_min=r.float_(d["end_min"], f"{at}.end_min", finite=True),
+        distance_km=r.float_(d["distance_km"], f"{at}.distance_km", finite=True, minimum=0.0),
+        stops=tuple(r.list_(d["stops"], f"{at}.stops", lambda x, f: _read_stop(r, x, f))),
+        cost_yuan=r.float_(d["cost_yuan"], f"{at}.cost_yuan", finite=True),
+    )
+
+
+def _read_day(r: _Reader, v: Any, at: str, scenario: str) -> DayPlan:
+    d = r.obj(v, at, ("routes", "dropped", "cost_yuan", "objective_yuan", "solver_status",
+                      "engine", "checked"))
+    return DayPlan(
+        scenario=scenario,
+        routes=tuple(r.list_(d["routes"], f"{at}.routes", lambda x, f: _read_route(r, x, f))),
+        dropped=tuple(r.list_(d["dropped"], f"{at}.dropped", r.str_)),
+        cost_yuan=r.dict_(d["cost_yuan"], f"{at}.cost_yuan", r.float_),
+        objective_yuan=r.float_(d["objective_yuan"], f"{at}.objective_yuan"),
+        solver_status=r.str_(d["solver_status"], f"{at}.solver_status"),
+        engine=r.str_(d["engine"], f"{at}.engine"),
+        runtime_s=0.0,
+        checked=r.bool_(d["checked"], f"{at}.checked"),
+    )
+
+
+_KPI_FIELDS = tuple(f.name for f in fields(Kpis))
+
+
+def _read_kpis(r: _Reader, v: Any, at: str) -> Kpis:
+    d = r.obj(v, at, _KPI_FIELDS)
+    vals: dict[str, Any] = {}
+    for name in _KPI_FIELDS:
+        f = f"{at}.{name}"
+        if name in ("scenario", "plan"):
+            vals[name] = r.str_(d[name], f)
+        elif name == "vehicles_used":
+            vals[name] = r.int_(d[name], f, minimum=0)
+        elif name == "extra":
+            vals[name] = r.dict_(d[name], f, r.float_)
+        else:
+            vals[name] = r.float_(d[name], f)
+    return Kpis(**vals)
+
+
+def _read_outcome(r: _Reader, v: Any, at: str) -> ScenarioOutcome:
+    d = r.obj(v, at, ("scenario", "plan", "robust_village_coverage_pct", "closed_edges",
+                      "facilities", "day", "kpis"))
+    scenario = r.str_(d["scenario"], f"{at}.scenario")
+    rc = d["robust_village_coverage_pct"]
+    return ScenarioOutcome(
+        scenario=scenario,
+        plan=r.str_(d["plan"], f"{at}.plan"),
+        facilities=_read_facilities(r, d["facilities"], f"{at}.facilities"),
+        day=_read_day(r, d["day"], f"{at}.day", scenario),
+        kpis=_read_kpis(r, d["kpis"], f"{at}.kpis"),
+        robust_village_coverage_pct=None if rc is None
+        else r.float_(rc, f"{at}.robust_village_coverage_pct"),
+        closed_edges=tuple(r.list_(d["closed_edges"], f"{at}.closed_edges", r.str_)),
+    )
+
+
+def _read_season(r: _Reader, v: Any, at: str) -> SeasonSites:
+    d = r.obj(v, at, ("season", "modules", "status", "objective_yuan", "bound_yuan"))
+    return SeasonSites(
+        season=r.str_(d["season"], f"{at}.season"),
+        modules=r.dict_(d["modules"], f"{at}.modules", lambda x, f: r.int_(x, f, minimum=0)),
+        status=r.str_(d["status"], f"{at}.status"),
+        objective_yuan=r.float_(d["objective_yuan"], f"{at}.objective_yuan"),
+        bound_yuan=r.float_(d["bound_yuan"], f"{at}.bound_yuan"),
+    )
+
+
+def parse_plan_document(doc: Any, *, path: str | Path = "plan.json") -> PlanningResult:
+    """Validate a parsed plan.json document and build the :class:`PlanningResult`."""
+    r = _Reader(path)
+    d = r.obj(doc, "", ("format_version", "instance", "seed", "limits", "seasons",
+                        "pickup_points", "pickup_status", "iterations", "outcomes"))
+    version = d["format_version"]
+    if version != FORMAT_VERSION or isinstance(version, bool):
+        raise r.fail("format_version", f"unsupported version (this tool reads {FORMAT_VERSION})",
+                     version, fix="write the plan again with this version of coldchain")
+    limits = r.obj(d["limits"], "limits", ("time_s", "solution_limit"))
+    sl = limits["solution_limit"]
+    outcomes = tuple(r.list_(d["outcomes"], "outcomes", lambda x, f: _read_outcome(r, x, f)))
+    seen: set[tuple[str, str]] = set()
+    for i, o in enumerate(outcomes):
+        key = (o.scenario, o.plan)
+        if key in seen:
+            raise r.fail(f"outcomes[{i}]", "duplicate scenario/plan", "/".join(key),
+                         fix="keep one outcome per scenario and plan")
+        seen.add(key)
+    return PlanningResult(
+        instance=r.str_(d["instance"], "instance"),
+        seed=r.int_(d["seed"], "seed"),
+        time_limit_s=r.float_(limits["time_s"], "limits.time_s", finite=True, minimum=0.0),
+        solution_limit=None if sl is None else r.int_(sl, "limits.solution_limit", minimum=1),
+        seasons=tuple(r.list_(d["seasons"], "seasons", lambda x, f: _read_season(r, x, f))),
+        pickup_points=tuple(r.list_(d["pickup_points"], "pickup_points", r.str_)),
+        pickup_status=r.str_(d["pickup_status"], "pickup_status"),
+        outcomes=outcomes,
+        iterations=tuple(r.list_(d["iterations"], "iterations",
+                                 lambda x, f: r.dict_(x, f, r.float_))),
+        runtime_s=0.0,
+    )
+
+
+def validate_site_ids(result: PlanningResult, instance: Instance, *,
+                      path: str | Path = "plan.json") -> None:
+    """Raise :class:`InstanceError` on the first site, vehicle type, season or scenario id of
+    ``result`` that ``instance`` does not define."""
+    r = _Reader(path)
+    stores = {s.id for s in instance.cold_store_sites}
+    pickups = {p.id for p in instance.pickup_sites}
+    villages = {v.id for v in instance.villages}
+    vtypes = {vt.id for vt in instance.vehicle_types}
+    seasons = {s.id for s in instance.seasons}
+    scenarios = {s.id for s in instance.scenarios}
+
+    def need(value: str, known: set[str], field: str, what: str) -> None:
+        if value not in known:
+            raise r.fail(field, f"unknown {what} id", value,
+                         fix=f"use one of {sorted(known)[:6]} (instance {instance.name})")
+
+    if result.instance != instance.name:
+        raise r.fail("instance", "plan is for another instance", result.instance,
+                     fix=f"check it against the instance it was made for (this is "
+                     f"{instance.name!r})")
+    for i, s in enumerate(result.seasons):
+        need(s.season, seasons, f"seasons[{i}].season", "season")
+        for sid in s.modules:
+            need(sid, stores, f"seasons[{i}].modules.{sid}", "cold-store site")
+    for i, p in enumerate(result.pickup_points):
+        need(p, pickups, f"pickup_points[{i}]", "pickup site")
+    for i, o in enumerate(result.outcomes):
+        at = f"outcomes[{i}]"
+        need(o.scenario, scenarios, f"{at}.scenario", "scenario")
+        f = o.facilities
+        for j, sid in enumerate(f.cold_stores):
+            need(sid, stores, f"{at}.facilities.cold_stores[{j}]", "cold-store site")
+        for season, mods in f.modules.items():
+            need(season, seasons, f"{at}.facilities.modules.{season}", "season")
+            for sid in mods:
+                need(sid, stores, f"{at}.facilities.modules.{season}.{sid}", "cold-store site")
+        for j, p in enumerate(f.pickup_points):
+            need(p, pickups, f"{at}.facilities.pickup_points[{j}]", "pickup site")
+        for vid, shares in f.produce_to_store.items():
+            need(vid, villages, f"{at}.facilities.produce_to_store.{vid}", "village")
+            for k, (sid, _) in enumerate(shares):
+                need(sid, stores, f"{at}.facilities.produce_to_store.{vid}[{k}].store",
+                     "cold-store site")
+        for vid, p in f.village_pickup.items():
+            need(vid, villages, f"{at}.facilities.village_pickup.{vid}", "village")
+            need(p, pickups, f"{at}.facilities.village_pickup.{vid}", "pickup site")
+        for j, route in enumerate(o.day.routes):
+            rat = f"{at}.day.routes[{j}]"
+            need(route.vehicle_type, vtypes, f"{rat}.vehicle_type", "vehicle type")
+            need(route.depot, stores, f"{rat}.depot", "cold-store site")
+            for k, st in enumerate(route.stops):
+                known = villages if st.kind == "pickup" else pickups
+                need(st.site_id, known, f"{rat}.stops[{k}].site_id",
+                     "village" if st.kind == "pickup" else "pickup site")
+
+
+def read_plan_json(path: str | Path, *, instance: Instance | None = None) -> PlanningResult:
+    """Read plan.json written by :func:`write_plan_json` (or edited by hand).
+
+    With ``instance``, every site, vehicle-type, season and scenario id must exist in it.
+    Raises :class:`InstanceError` with one line ``path: field: problem (got ...); fix`` for
+    a file that is missing, not JSON, or has missing keys, wrong types or unknown ids.
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InstanceError.at(p, None, "file not found",
+                               fix="pass the plan.json written by `coldchain solve --out`"
+                               ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InstanceError.at(p, None, f"cannot read the file ({exc})",
+                               fix="pass a readable UTF-8 plan.json") from None
+    try:
+        doc = json.loads(text, parse_constant=lambda c: _bad_constant(p, c))
+    except json.JSONDecodeError as exc:
+        raise InstanceError.at(p, f"line {exc.lineno} column {exc.colno}",
+                               f"not valid JSON ({exc.msg})", fix="fix the JSON syntax") from None
+    result = parse_plan_document(doc, path=p)
+    if instance is not None:
+        validate_site_ids(result, instance, path=p)
+    return result
+
+
+def _bad_constant(path: Path, c: str) -> float:
+    raise InstanceError.at(path, None, f"non-standard JSON constant {c}",
+                           fix='write non-finite numbers as the strings "inf", "-inf", "nan"')
+
+
+__all__ = [
+    "FLOAT_DECIMALS",
+    "FORMAT_VERSION",
+    "atomic_write_bytes",
+    "dumps_plan",
+    "parse_plan_document",
+    "plan_document",
+    "read_plan_json",
+    "temp_path",
+    "validate_site_ids",
+    "write_plan_json",
+]
