@@ -150,7 +150,8 @@ class _Day:
         open_stores = set(self.fac.cold_stores)
         pps = set(self.fac.pickup_points)
         tm = self.m.by_vehicle_type[vt.id]
-        if r.depot != vt.depot:
+        # today's vehicles stay at their depot; a plan may base them at any open cold store
+        if self.o.plan == "baseline" and r.depot != vt.depot:
             self.add(f"{who}: starts and ends at {r.depot}, but {vt.id} vehicles are based at "
                      f"{vt.depot}")
         if r.depot not in open_stores:

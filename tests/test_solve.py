@@ -82,13 +82,28 @@ def test_far_site_is_network_error(tiny, tiny_net) -> None:
         solve(far, scenario="peak", network=tiny_net, limits=LIMITS)
 
 
-def test_cli_solve_prints_the_three_figures(tiny_path: Path, capsys) -> None:
-    code = main(["solve", str(tiny_path), "--time-limit", "5", "--solution-limit", "100"])
+def test_cli_baseline_only_prints_the_three_figures(tiny_path: Path, capsys) -> None:
+    code = main(["solve", str(tiny_path), "--baseline-only", "--time-limit", "5",
+                 "--solution-limit", "100"])
     out = capsys.readouterr().out
     assert code == 0
     assert "cost per order (yuan)" in out
     assert "spoilage (% of produce mass)" in out
     assert "of a pickup point (%)" in out
+
+
+def test_cli_solve_plans_and_writes_outputs(tiny_path: Path, tmp_path: Path, capsys) -> None:
+    out_dir = tmp_path / "out"
+    code = main(["solve", str(tiny_path), "--scenario", "peak", "--time-limit", "2",
+                 "--solution-limit", "50", "--out", str(out_dir)])
+    out = capsys.readouterr().out
+    assert code == 0
+    for figure in ("cost per order (yuan)", "spoilage (% of produce mass)",
+                   "villages covered by a pickup point (%)", "Cold storage per season"):
+        assert figure in out
+    assert {p.name for p in out_dir.iterdir()} >= {
+        "plan.json", "plan.gpkg", "kpis.csv", "report.md", "map.html"}
+    assert main(["check", str(tiny_path), str(out_dir / "plan.json")]) == 0
 
 
 def test_cli_network_describes_roads(tiny_path: Path, capsys) -> None:
