@@ -269,26 +269,55 @@ def _village_rows(villages: list[VillageRec], vol: _Volumes) -> list[dict[str, s
 
 #: Fleet (domain.md 1.2: fixed 100-300 yuan/vehicle/day, refrigeration 13.5-18 yuan/h;
 #: per-km costs ASSUMED from ~7.5 yuan/L diesel and driver time: 7 t reefer truck 0.25 L/km
-#: + tyres/driver => 2.6, reefer van 1.5, van 1.1, farm tricycle 0.5 yuan/km).
+#: + tyres/driver => 2.6, hired 8 t ambient truck 2.2, reefer van 1.5, van 1.1, farm tricycle
+#: 0.5 yuan/km). Counts of the two truck types scale with the county's peak produce (see
+#: :func:`fleet`); vans and tricycles are fixed.
 FLEET: list[dict[str, object]] = [
-    {"id": "reefer-7t", "count": 8, "baseline_count": 2, "capacity_kg": 7000.0,
+    {"id": "reefer-7t", "count": 8, "baseline_count": 4, "capacity_kg": 7000.0,
      "fixed_cost_yuan_per_day": 300.0, "cost_yuan_per_km": 2.6,
      "refrigeration_yuan_per_h": 16.0, "temperature_c": 2.0, "profile": "truck",
-     "forbidden_road_classes": ["track"], "max_trips": 3, "co2_kg_per_km": 0.35},
+     "forbidden_road_classes": ["track"], "max_trips": 6, "co2_kg_per_km": 0.35},
+    {"id": "truck-8t", "count": 8, "baseline_count": 8, "capacity_kg": 8000.0,
+     "fixed_cost_yuan_per_day": 250.0, "cost_yuan_per_km": 2.2,
+     "refrigeration_yuan_per_h": 0.0, "temperature_c": 22.0, "profile": "truck",
+     "forbidden_road_classes": ["track"], "max_trips": 6, "co2_kg_per_km": 0.3},
     {"id": "reefer-van", "count": 10, "baseline_count": 1, "capacity_kg": 1500.0,
      "fixed_cost_yuan_per_day": 200.0, "cost_yuan_per_km": 1.5,
      "refrigeration_yuan_per_h": 13.5, "temperature_c": 4.0, "profile": "van",
-     "forbidden_road_classes": [], "max_trips": 3, "co2_kg_per_km": 0.22},
+     "forbidden_road_classes": [], "max_trips": 4, "co2_kg_per_km": 0.22},
     {"id": "van", "count": 12, "baseline_count": 8, "capacity_kg": 1500.0,
      "fixed_cost_yuan_per_day": 150.0, "cost_yuan_per_km": 1.1,
      "refrigeration_yuan_per_h": 0.0, "temperature_c": 22.0, "profile": "van",
-     "forbidden_road_classes": [], "max_trips": 3, "co2_kg_per_km": 0.18},
+     "forbidden_road_classes": [], "max_trips": 4, "co2_kg_per_km": 0.18},
     {"id": "tricycle", "count": 20, "baseline_count": 12, "capacity_kg": 500.0,
      "fixed_cost_yuan_per_day": 80.0, "cost_yuan_per_km": 0.5,
      "refrigeration_yuan_per_h": 0.0, "temperature_c": 22.0, "profile": "tricycle",
-     "forbidden_road_classes": ["expressway", "class1"], "max_trips": 2,
+     "forbidden_road_classes": ["expressway", "class1"], "max_trips": 3,
      "co2_kg_per_km": 0.06},
 ]
+
+#: Daily truckload of one truck at peak: capacity x trips x 85% load (ASSUMPTION).
+_TRUCK_LOAD_FACTOR = 0.85
+
+
+def fleet(peak_kg: float, hub_capacity_kg: float) -> list[dict[str, object]]:
+    """The county's fleet: reefer trucks for hire sized to carry the whole peak, and today's
+    hired ambient trucks sized to reach the hub's pre-cooling capacity (with the reefers)."""
+    out = []
+    for v in FLEET:
+        v = dict(v)
+        per_truck = float(v["capacity_kg"]) * int(v["max_trips"]) * _TRUCK_LOAD_FACTOR
+        if v["id"] == "reefer-7t":
+            v["count"] = max(int(v["baseline_count"]), math.ceil(peak_kg / per_truck))
+        elif v["id"] == "truck-8t":
+            reefer = FLEET[0]
+            reefer_kg = (float(reefer["capacity_kg"]) * int(reefer["max_trips"])
+                         * _TRUCK_LOAD_FACTOR * int(reefer["baseline_count"]))
+            n = max(0, math.ceil((hub_capacity_kg - reefer_kg) / per_truck))
+            v["count"] = v["baseline_count"] = n
+        out.append(v)
+    return out
+
 
 _RAIN_SPEED = {"class3": 0.8, "class4": 0.7, "track": 0.6}
 _RAIN_CLOSURE = {"class4": 0.02, "track": 0.05}
@@ -327,7 +356,7 @@ def _synthetic_text(county: County, preset: ProductPreset, seed: int, n_track: i
 
 
 def _instance_toml(county: County, preset: ProductPreset, name: str, network_rel: str,
-                   seed: int, n_track: int) -> str:
+                   seed: int, n_track: int, vehicles: list[dict[str, object]]) -> str:
     off_days = 365 - preset.peak_days
     doc: dict[str, object] = {
         "format_version": 1,
@@ -350,11 +379,11 @@ def _instance_toml(county: County, preset: ProductPreset, name: str, network_rel
             "day_start": "06:00", "day_end": "20:00", "harvest_ready": "08:00",
             "precool_deadline_h": preset.precool_deadline_h, "coverage_radius_min": 30.0,
             "max_snap_m": 3000.0, "service_min_per_stop": 10.0, "service_min_per_t": 6.0,
-            "lot_kg": 5000.0, "hub": "cs-hub", "reload_min": 20.0,
+            "lot_kg": 7000.0, "hub": "cs-hub", "reload_min": 20.0,
         },
         "cold_storage": {"turns_per_day": TURNS_PER_DAY, "module_add_cost_yuan": 5000.0,
                          "module_remove_cost_yuan": 2000.0},
-        "vehicles": [{**v, "depot": "cs-hub"} for v in FLEET],
+        "vehicles": [{**v, "depot": "cs-hub"} for v in vehicles],
         "seasons": [
             {"id": "off", "days": off_days, "label": preset.off_label},
             {"id": "peak", "days": preset.peak_days, "label": preset.peak_label},
@@ -573,8 +602,9 @@ def generate_county(county_code: str, *, seed: int = 0, product: str = "kiwifrui
         "hub_share": hub_modules * MODULE_T * TURNS_PER_DAY / peak_t if peak_t else 0.0,
     }
     files = {
-        "instance.toml": _instance_toml(county, preset, name, network_rel, seed,
-                                        len(net.track_villages)),
+        "instance.toml": _instance_toml(
+            county, preset, name, network_rel, seed, len(net.track_villages),
+            fleet(peak_t * 1000.0, hub_modules * MODULE_T * 1000.0 * TURNS_PER_DAY)),
         "villages.csv": _csv_text(v_rows),
         "cold_store_sites.csv": _csv_text(cs_rows),
         "pickup_sites.csv": _csv_text(pp_rows),

@@ -71,7 +71,14 @@ def test_xiuwen_reads_and_is_calibrated(xiuwen: Path) -> None:
     assert [s.days for s in inst.seasons] == [323, 42]
     assert [s.id for s in inst.scenarios] == ["off", "peak", "rain", "stress"]
     assert inst.scenario("stress").hold_h == 48.0
-    assert {v.id for v in inst.vehicle_types} == {"reefer-7t", "reefer-van", "van", "tricycle"}
+    assert {v.id for v in inst.vehicle_types} == {"reefer-7t", "truck-8t", "reefer-van", "van",
+                                                  "tricycle"}
+    # the plan's reefer trucks can carry the whole peak; today's trucks fill the hub's rooms
+    vt = {v.id: v for v in inst.vehicle_types}
+    day_kg = {k: v.capacity_kg * v.max_trips * 0.85 for k, v in vt.items()}
+    assert vt["reefer-7t"].count * day_kg["reefer-7t"] >= peak
+    today = sum(vt[k].baseline_count * day_kg[k] for k in ("reefer-7t", "truck-8t"))
+    assert today >= cold * 1000 * 0.99
     # western townships grow most of the kiwifruit
     west = {"六桶镇", "大石布依族乡", "六广镇", "洒坪镇", "谷堡镇", "小箐镇"}
     west_kg = sum(v.produce_kg_per_day["peak"] for v in inst.villages if v.township in west)
