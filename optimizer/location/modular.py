@@ -1,0 +1,207 @@
+"""Multi-season modular capacitated location of pre-cooling / cold-storage sites.
+
+Sites are opened once (first stage). Each season ``t`` (and scenario ``s``) every open site
+holds an integer number of container modules; changing the count between consecutive
+seasons costs ``add_cost`` / ``remove_cost`` per module. Villages send produce only to sites
+they reach within the pre-cooling deadline (``allowed`` mask). Produce that is not served is
+lost at its value.
+
+Units: supply in kg/day, module capacity in kg per turn, turns per day, money in yuan:
+``transport_cost`` and ``unserved_value`` in yuan/kg, ``module_cost`` in yuan per module per
+season, ``open_cost`` in yuan for the horizon (amortised). Daily flow costs are multiplied by
+``season_days`` (default 1, i.e. a "typical day" per season).
+
+Model (f = served fraction, so single sourcing is just ``f`` binary)::
+
+    min  sum_j F_j z_j + sum_s pi_s sum_t [ sum_j (M_tj n_tsj + A a+_tsj + R a-_tsj)
+         + days_t sum_i q_tsi ( sum_j c_ij f_tsij + v_i (1 - sum_j f_tsij) ) ]
+    s.t. sum_j f_tsij <= 1                                  (serve at most all produce)
+         sum_i q_tsi f_tsij <= module_kg turns_t n_tsj      (module capacity)
+         f_tsij <= z_j ; n_tsj <= N_j z_j                   (only at open sites)
+         n_tsj - n_t-1,sj = a+_tsj - a-_tsj, n_-1 = initial  (module changes)
+         f_tsij = 0 where travel time > pre-cooling deadline
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from optimizer.errors import InstanceError
+from optimizer.location._mip import Backend, MipBuilder
+from optimizer.location._result import LocationResult, as_matrix, rel_gap
+
+__all__ = ["modular_location"]
+
+
+def modular_location(
+    supply_kg_day: np.ndarray,
+    allowed: np.ndarray,
+    transport_yuan_per_kg: np.ndarray,
+    unserved_yuan_per_kg: np.ndarray | float,
+    open_cost_yuan: np.ndarray,
+    module_cost_yuan: np.ndarray | float,
+    module_kg: float,
+    turns_per_day: np.ndarray | float,
+    *,
+    season_days: np.ndarray | None = None,
+    add_cost_yuan: float | np.ndarray = 0.0,
+    remove_cost_yuan: float | np.ndarray = 0.0,
+    initial_modules: np.ndarray | None = None,
+    existing: np.ndarray | None = None,
+    max_modules: np.ndarray | int = 10,
+    scenario_prob: np.ndarray | None = None,
+    single_source: bool = False,
+    time_limit_s: float,
+    backend: Backend = "scip",
+) -> LocationResult:
+    """Open sites and size modules per season (and scenario) at minimum expected cost.
+
+    Args:
+        supply_kg_day: (T, I) or (T, S, I) produce to pre-cool per day, season first.
+        allowed: (I, J) bool, travel time village -> site within the pre-cooling deadline.
+        transport_yuan_per_kg: (I, J) haul cost (yuan/kg), spoilage surrogate included.
+        unserved_yuan_per_kg: (I,) or scalar value lost per kg not pre-cooled.
+        open_cost_yuan: (J,) cost of opening a site (ignored for ``existing`` sites).
+        module_cost_yuan: scalar, (T,) or (T, J) cost per module held in a season.
+        module_kg: capacity of one module per turn (kg).
+        turns_per_day: scalar or (T,) turns per day (cool-down cycles).
+        season_days: (T,) days represented by each season's daily flows (default 1).
+        add_cost_yuan, remove_cost_yuan: per module added / removed between seasons
+            (scalar or (J,)); season 0 compares with ``initial_modules``.
+        initial_modules: (J,) modules in place before season 0 (default 0).
+        existing: (J,) bool, sites already open: forced open, no opening cost.
+        max_modules: scalar or (J,) upper bound on modules per site.
+        scenario_prob: (S,) scenario probabilities (default uniform).
+        single_source: each village sends all its produce to one site (or none).
+        time_limit_s: solver wall-clock limit.
+
+    Returns:
+        ``LocationResult`` with ``modules`` (T, J) or (T, S, J), ``assignment`` = flows
+        (T, [S,] I, J) in kg/day, ``unserved`` (T, [S,] I) kg/day, objective in yuan.
+    """
+    t0 = time.perf_counter()
+    q = as_matrix(supply_kg_day, "supply_kg_day", ndim=np.ndim(supply_kg_day))
+    if q.ndim not in (2, 3):
+        raise InstanceError.at(None, "supply_kg_day", "must be (T, I) or (T, S, I)",
+                               got=q.shape)
+    has_s = q.ndim == 3
+    if not has_s:
+        q = q[:, None, :]
+    t_n, s_n, i_n = q.shape
+    ok = np.asarray(allowed, bool)
+    if ok.ndim != 2 or ok.shape[0] != i_n:
+        raise InstanceError.at(None, "allowed", f"must be ({i_n}, J)", got=ok.shape)
+    j_n = ok.shape[1]
+    tc = as_matrix(transport_yuan_per_kg, "transport_yuan_per_kg", allow_inf=True)
+    if tc.shape != (i_n, j_n):
+        raise InstanceError.at(None, "transport_yuan_per_kg", f"must be ({i_n}, {j_n})",
+                               got=tc.shape)
+    ok = ok & np.isfinite(tc)
+    v = _vec(unserved_yuan_per_kg, (i_n,), "unserved_yuan_per_kg")
+    fo = _vec(open_cost_yuan, (j_n,), "open_cost_yuan")
+    mc_in = np.asarray(module_cost_yuan, float)
+    mc = _vec(mc_in[:, None] if mc_in.ndim == 1 else mc_in, (t_n, j_n), "module_cost_yuan")
+    turns = _vec(turns_per_day, (t_n,), "turns_per_day")
+    days = _vec(1.0 if season_days is None else season_days, (t_n,), "season_days")
+    add_c = _vec(add_cost_yuan, (j_n,), "add_cost_yuan")
+    rem_c = _vec(remove_cost_yuan, (j_n,), "remove_cost_yuan")
+    init = _vec(0.0 if initial_modules is None else initial_modules, (j_n,), "initial_modules")
+    nmax = _vec(max_modules, (j_n,), "max_modules")
+    exist = np.zeros(j_n, bool) if existing is None else np.asarray(existing, bool)
+    if exist.shape != (j_n,):
+        raise InstanceError.at(None, "existing", f"must have shape ({j_n},)", got=exist.shape)
+    if not (math.isfinite(module_kg) and module_kg > 0):
+        raise InstanceError.at(None, "module_kg", "must be > 0", got=module_kg)
+    prob = (np.full(s_n, 1.0 / s_n) if scenario_prob is None
+            else _vec(scenario_prob, (s_n,), "scenario_prob"))
+    if abs(prob.sum() - 1.0) > 1e-9:
+        raise InstanceError.at(None, "scenario_prob", "must sum to 1", got=prob.tolist())
+    if (init > nmax).any():
+        j = int(np.flatnonzero(init > nmax)[0])
+        raise InstanceError.at(None, f"initial_modules[{j}]", f"exceeds max_modules "
+                               f"{nmax[j]:g}", got=init[j])
+
+    mb = MipBuilder()
+    z = mb.add_vars(j_n, lb=exist.astype(float), ub=1.0, cost=np.where(exist, 0.0, fo),
+                    integer=True)
+    w = prob[None, :, None]  # (1, S, 1)
+    n = mb.add_vars((t_n, s_n, j_n), ub=np.broadcast_to(nmax, (t_n, s_n, j_n)),
+                    cost=mc[:, None, :] * w, integer=True)
+    a_plus = mb.add_vars((t_n, s_n, j_n), cost=np.broadcast_to(add_c, (t_n, s_n, j_n)) * w)
+    a_minus = mb.add_vars((t_n, s_n, j_n), cost=np.broadcast_to(rem_c, (t_n, s_n, j_n)) * w)
+    scale = days[:, None, None] * prob[None, :, None] * q  # (T, S, I) weight of one served kg
+    fcost = scale[..., None] * (np.where(ok, tc, 0.0)[None, None] - v[None, None, :, None])
+    ub_f = np.broadcast_to(ok & (q[..., None] > 0), (t_n, s_n, i_n, j_n)).astype(float)
+    f = mb.add_vars((t_n, s_n, i_n, j_n), ub=ub_f, cost=fcost, integer=single_source)
+    mb.objective_offset = float((scale * v[None, None, :]).sum())
+
+    tt, ss, ii, jj = np.nonzero(ub_f)
+    # sum_j f <= 1 per (t, s, i)
+    mb.add_rows((tt * s_n + ss) * i_n + ii, f[tt, ss, ii, jj], 1.0, n_rows=t_n * s_n * i_n,
+                ub=1.0)
+    # capacity per (t, s, j)
+    cap_row = (tt * s_n + ss) * j_n + jj
+    k = t_n * s_n * j_n
+    cap_coef = module_kg * turns[:, None, None] * np.ones((t_n, s_n, j_n))
+    mb.add_rows(np.concatenate([cap_row, np.arange(k)]),
+                np.concatenate([f[tt, ss, ii, jj], n.ravel()]),
+                np.concatenate([q[tt, ss, ii], -cap_coef.ravel()]), n_rows=k, ub=0.0)
+    # f <= z
+    r = np.arange(tt.size)
+    mb.add_rows(np.concatenate([r, r]), np.concatenate([f[tt, ss, ii, jj], z[jj]]),
+                np.concatenate([np.ones(r.size), -np.ones(r.size)]), n_rows=r.size, ub=0.0)
+    # n <= N z
+    nz = n.reshape(-1, j_n)
+    rr = np.arange(nz.size)
+    mb.add_rows(np.concatenate([rr, rr]), np.concatenate([nz.ravel(), np.tile(z, nz.shape[0])]),
+                np.concatenate([np.ones(rr.size), -np.tile(nmax, nz.shape[0])]),
+                n_rows=rr.size, ub=0.0)
+    # n_t - n_{t-1} - a+ + a- = 0 (n_{-1} = initial)
+    rows, cols, vals = [], [], []
+    rhs = np.zeros((t_n, s_n, j_n))
+    rhs[0] = init[None, :]
+    idx = np.arange(k).reshape(t_n, s_n, j_n)
+    rows += [idx.ravel()] * 3
+    cols += [n.ravel(), a_plus.ravel(), a_minus.ravel()]
+    vals += [np.ones(k), -np.ones(k), np.ones(k)]
+    if t_n > 1:
+        rows.append(idx[1:].ravel())
+        cols.append(n[:-1].ravel())
+        vals.append(-np.ones(idx[1:].size))
+    mb.add_rows(np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), n_rows=k,
+                lb=rhs.ravel(), ub=rhs.ravel())
+
+    sol = mb.solve(time_limit_s=time_limit_s, backend=backend)
+    if not sol.has_solution:
+        return LocationResult(status="time_limit_no_solution" if sol.status != "infeasible"
+                              else "infeasible", objective=math.nan, bound=sol.bound,
+                              gap=math.inf, open=(), assignment=None,
+                              seconds=time.perf_counter() - t0, message=sol.message)
+    fv = np.clip(sol.values[f], 0.0, 1.0)
+    flows = fv * q[..., None]
+    unserved = np.maximum(q - flows.sum(axis=3), 0.0)
+    modules = np.rint(sol.values[n]).astype(np.int64)
+    opened = tuple(int(j) for j in np.flatnonzero(sol.values[z] > 0.5))
+    if not has_s:
+        flows, unserved, modules = flows[:, 0], unserved[:, 0], modules[:, 0]
+    return LocationResult(
+        status=sol.status,  # type: ignore[arg-type]
+        objective=sol.objective, bound=sol.bound, gap=rel_gap(sol.objective, sol.bound),
+        open=opened, assignment=flows, modules=modules, unserved=unserved,
+        seconds=time.perf_counter() - t0, message=sol.message,
+    )
+
+
+def _vec(x: object, shape: tuple[int, ...], name: str) -> np.ndarray:
+    arr = np.asarray(x, dtype=float)
+    try:
+        arr = np.broadcast_to(arr, shape).astype(float)
+    except ValueError:
+        raise InstanceError.at(None, name, f"must be a scalar or have shape {shape}",
+                               got=np.asarray(x).shape) from None
+    if np.isnan(arr).any() or (arr < 0).any():
+        raise InstanceError.at(None, name, "must be >= 0 and not NaN")
+    return arr

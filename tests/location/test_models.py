@@ -1,0 +1,296 @@
+"""Location models against brute force on tiny random matrices, plus infeasibility messages."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linprog
+
+from optimizer.errors import InfeasibleError, InstanceError
+from optimizer.location import (
+    LocationResult,
+    capacitated_fl,
+    max_cover,
+    modular_location,
+    p_median,
+    robust_max_cover,
+    robust_set_cover,
+    set_cover,
+    uncapacitated_fl,
+)
+
+FAST = settings(max_examples=15, deadline=None)
+
+
+def _brute_pmedian(c: np.ndarray, p: int, w: np.ndarray) -> float:
+    return min(float((w * c[:, list(s)].min(axis=1)).sum())
+               for s in itertools.combinations(range(c.shape[1]), p))
+
+
+@FAST
+@given(seed=st.integers(0, 10_000), n=st.integers(2, 7), m=st.integers(1, 6),
+       integral=st.booleans())
+def test_p_median_matches_brute_force(seed: int, n: int, m: int, integral: bool) -> None:
+    rng = np.random.default_rng(seed)
+    c = rng.integers(0, 50, (n, m)).astype(float) if integral else rng.random((n, m)) * 10
+    w = rng.integers(1, 4, n).astype(float)
+    p = int(rng.integers(1, m + 1))
+    res = p_median(c, p, weights=w, time_limit_s=10)
+    assert res.status == "optimal"
+    assert res.objective == pytest.approx(_brute_pmedian(c, p, w), rel=1e-9, abs=1e-9)
+    assert len(res.open) == p and res.gap <= 1e-6
+    assert res.bound <= res.objective + 1e-6
+    # assignment = nearest open site
+    assert np.allclose(c[np.arange(n), res.assignment], c[:, list(res.open)].min(axis=1))
+
+
+def test_p_median_tiny_by_hand() -> None:
+    # clients on a line at 0, 1, 10, 11; sites at the clients
+    x = np.array([0.0, 1.0, 10.0, 11.0])
+    c = np.abs(x[:, None] - x[None, :])
+    res = p_median(c, 2, time_limit_s=5)
+    assert res.objective == 2.0 and res.status == "optimal"
+    assert isinstance(res, LocationResult)
+    with pytest.raises(AttributeError):
+        res.objective = 3.0  # type: ignore[misc]
+    assert not res.assignment.flags.writeable  # type: ignore[union-attr]
+
+
+def test_p_median_radius_mip_path_is_exercised() -> None:
+    """A case where the Lagrangian bound alone does not close the gap (LP gap > 0)."""
+    rng = np.random.default_rng(14)
+    pts = rng.random((25, 2))
+    c = np.round(100 * np.linalg.norm(pts[:, None] - pts[None], axis=2))
+    res = p_median(c, 4, time_limit_s=20)
+    assert res.status == "optimal" and "radius MIP" in res.message
+    # compare to an exhaustive search over 25 choose 4 = 12,650 subsets
+    best = min(c[:, list(s)].min(axis=1).sum() for s in itertools.combinations(range(25), 4))
+    assert res.objective == pytest.approx(best, rel=1e-9)
+
+
+def test_p_median_unreachable_client_named() -> None:
+    c = np.array([[1.0, 2.0], [np.inf, np.inf], [3.0, 1.0]])
+    with pytest.raises(InfeasibleError, match=r"1 client\(s\) cannot reach any site: v1"):
+        p_median(c, 1, time_limit_s=5, client_names=["v0", "v1", "v2"])
+
+
+def test_p_median_bad_p() -> None:
+    with pytest.raises(InstanceError, match=r"p: must be in 1..2 \(number of sites\) \(got 3\)"):
+        p_median(np.ones((2, 2)), 3, time_limit_s=5)
+
+
+# ------------------------------------------------------------------ UFL / CFL
+
+
+@FAST
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 6), m=st.integers(1, 5))
+def test_ufl_matches_brute_force(seed: int, n: int, m: int) -> None:
+    rng = np.random.default_rng(seed)
+    f = rng.integers(0, 30, m).astype(float)
+    c = rng.integers(0, 30, (n, m)).astype(float)
+    best = min(f[list(s)].sum() + c[:, list(s)].min(axis=1).sum()
+               for k in range(1, m + 1) for s in itertools.combinations(range(m), k))
+    res = uncapacitated_fl(f, c, time_limit_s=10)
+    assert res.status == "optimal" and res.objective == pytest.approx(best)
+    assert set(res.assignment.tolist()) <= set(res.open)  # type: ignore[union-attr]
+
+
+def _cfl_brute(f, s, d, uc, single):  # type: ignore[no-untyped-def]
+    n, m = uc.shape
+    best = np.inf
+    for k in range(1, m + 1):
+        for sub in itertools.combinations(range(m), k):
+            sub = list(sub)
+            if single:
+                for a in itertools.product(sub, repeat=n):
+                    load = np.bincount(a, weights=d, minlength=m)
+                    if (load <= s + 1e-9).all():
+                        best = min(best, f[sub].sum() + sum(uc[i, a[i]] * d[i] for i in range(n)))
+            else:
+                # transport LP over the open subset
+                k_ = len(sub)
+                cost = (uc[:, sub] * d[:, None]).ravel()
+                a_eq = np.kron(np.eye(n), np.ones(k_))
+                a_ub = np.zeros((k_, n * k_))
+                for j in range(k_):
+                    a_ub[j, j::k_] = d
+                r = linprog(cost, A_ub=a_ub, b_ub=s[sub], A_eq=a_eq, b_eq=np.ones(n),
+                            bounds=(0, 1), method="highs")
+                if r.status == 0:
+                    best = min(best, f[sub].sum() + r.fun)
+    return best
+
+
+@FAST
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 5), m=st.integers(1, 4),
+       single=st.booleans())
+def test_cfl_matches_brute_force(seed: int, n: int, m: int, single: bool) -> None:
+    rng = np.random.default_rng(seed)
+    f = rng.integers(0, 40, m).astype(float)
+    d = rng.integers(1, 10, n).astype(float)
+    s = rng.integers(5, 20, m).astype(float)
+    uc = rng.integers(1, 10, (n, m)).astype(float)
+    best = _cfl_brute(f, s, d, uc, single)
+    if not np.isfinite(best):
+        with pytest.raises(InfeasibleError):
+            capacitated_fl(f, s, d, uc, single_source=single, time_limit_s=10)
+        return
+    res = capacitated_fl(f, s, d, uc, single_source=single, time_limit_s=10)
+    assert res.status == "optimal"
+    assert res.objective == pytest.approx(best, rel=1e-7, abs=1e-6)
+    if not single:
+        flows = res.assignment
+        assert flows is not None
+        assert np.allclose(flows.sum(axis=1), d)
+        assert (flows.sum(axis=0) <= s + 1e-6).all()
+
+
+def test_cfl_total_capacity_message_has_numbers() -> None:
+    with pytest.raises(InfeasibleError,
+                       match=r"total demand 2,400 exceeds total capacity 1,800"):
+        capacitated_fl(np.zeros(2), np.array([900.0, 900.0]), np.array([1200.0, 1200.0]),
+                       np.ones((2, 2)), time_limit_s=5)
+
+
+def test_cfl_single_source_too_big_client() -> None:
+    with pytest.raises(InfeasibleError, match=r"1 client\(s\) exceed every reachable capacity.*"
+                                              r"demand 12 > largest reachable capacity 10"):
+        capacitated_fl(np.zeros(2), np.array([10.0, 10.0]), np.array([12.0, 1.0]),
+                       np.ones((2, 2)), single_source=True, time_limit_s=5)
+
+
+def test_cfl_unreachable_client_named() -> None:
+    uc = np.array([[1.0, np.inf], [np.inf, np.inf]])
+    with pytest.raises(InfeasibleError, match=r"1 client\(s\) can reach no site: b"):
+        capacitated_fl(np.zeros(2), np.array([10.0, 10.0]), np.array([1.0, 1.0]), uc,
+                       time_limit_s=5, client_names=["a", "b"])
+
+
+# ------------------------------------------------------------------ covering
+
+
+@FAST
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 7), m=st.integers(1, 6))
+def test_set_cover_matches_brute_force(seed: int, n: int, m: int) -> None:
+    rng = np.random.default_rng(seed)
+    cover = rng.random((n, m)) < 0.4
+    cost = rng.integers(1, 9, m).astype(float)
+    feas = [(cost[list(s)].sum(), s) for k in range(1, m + 1)
+            for s in itertools.combinations(range(m), k) if cover[:, list(s)].any(axis=1).all()]
+    if not feas:
+        with pytest.raises(InfeasibleError, match=r"covered by no site"):
+            set_cover(cover, site_cost=cost)
+        return
+    res = set_cover(cover, site_cost=cost)
+    assert res.status == "optimal" and res.objective == pytest.approx(min(feas)[0])
+    assert res.covered is not None and res.covered.all()
+
+
+def test_set_cover_names_uncoverable() -> None:
+    cover = np.array([[1, 0], [0, 0], [0, 1], [0, 0]], bool)
+    with pytest.raises(InfeasibleError,
+                       match=r"2 of 4 client\(s\) are covered by no site: Baima, Liuchang"):
+        set_cover(cover, client_names=["Jiuchang", "Baima", "Xiaoqiao", "Liuchang"])
+
+
+@FAST
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 7), m=st.integers(1, 6))
+def test_max_cover_matches_brute_force(seed: int, n: int, m: int) -> None:
+    rng = np.random.default_rng(seed)
+    cover = rng.random((n, m)) < 0.4
+    w = rng.integers(1, 9, n).astype(float)
+    p = int(rng.integers(0, m + 1))
+    best = max(w[cover[:, list(s)].any(axis=1)].sum() if s else 0.0
+               for s in itertools.combinations(range(m), p))
+    res = max_cover(cover, w, p=p)
+    assert res.status == "optimal" and res.objective == pytest.approx(best)
+    assert res.bound >= res.objective - 1e-6
+
+
+def test_max_cover_budget() -> None:
+    cover = np.array([[1, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]], bool)
+    w = np.array([1.0, 1.0, 5.0, 4.0])
+    res = max_cover(cover, w, budget=4.0, site_cost=np.array([1.0, 3.0, 2.0]))
+    # options within 4: {0,1} -> 7, {0,2} -> 6, {2} -> 4 ... best {0,1}
+    assert res.objective == 7.0 and res.open == (0, 1)
+
+
+def test_robust_covering() -> None:
+    dry = np.array([[1, 1, 0], [0, 1, 1], [1, 0, 1]], bool)
+    rain = np.array([[1, 0, 0], [0, 1, 1], [0, 0, 1]], bool)  # site 1 loses client 0
+    res = robust_set_cover([dry, rain])
+    assert res.objective == 2 and res.covered is not None and res.covered.all()
+    assert set_cover(dry).objective == 2
+    w = np.array([3.0, 1.0, 1.0])
+    worst = robust_max_cover([dry, rain], w, p=1, objective="worst")
+    # one site: site 0 covers {0,2} dry but {0} rain -> worst 3; site 2 -> worst 2
+    assert worst.objective == 3.0 and worst.open == (0,)
+    exp = robust_max_cover([dry, rain], w, p=1, objective="expected")
+    assert exp.objective == pytest.approx(3.5)  # site 0: (4 + 3) / 2
+
+
+def test_robust_set_cover_infeasible_scenario_named() -> None:
+    ok = np.eye(2, dtype=bool)
+    cut = np.array([[1, 0], [0, 0]], bool)
+    with pytest.raises(InfeasibleError, match=r"covered by no site in scenario 1: 1"):
+        robust_set_cover([ok, cut])
+
+
+# ------------------------------------------------------------------ modular
+
+
+def test_modular_by_hand() -> None:
+    """Two seasons, two villages, two sites; figures computable by hand.
+
+    Site 0 existing (free), site 1 costs 100 to open. Module = 100 kg x 1 turn, 10 yuan per
+    season; adding costs 1, removing 2. Village 0 reaches only site 0, village 1 only site 1.
+    Off-season 50 / 0 kg, peak 250 / 80 kg; unserved worth 1 yuan/kg; haul 0.1 yuan/kg.
+    Optimal: do not open site 1 (80 kg x 1 = 80 < 100 + 10 + 1); site 0 holds 1 then 3 modules.
+    Cost: modules 10 + 30, adds 1 + 2, haul 0.1 x (50 + 250) = 30, lost 80 -> 153.
+    """
+    q = np.array([[50.0, 0.0], [250.0, 80.0]])
+    allowed = np.array([[True, False], [False, True]])
+    res = modular_location(q, allowed, np.full((2, 2), 0.1), 1.0, np.array([500.0, 100.0]),
+                           10.0, 100.0, 1.0, add_cost_yuan=1.0, remove_cost_yuan=2.0,
+                           existing=np.array([True, False]), time_limit_s=10)
+    assert res.status == "optimal"
+    assert res.objective == pytest.approx(153.0)
+    assert res.open == (0,)
+    assert res.modules is not None and res.modules.tolist() == [[1, 0], [3, 0]]
+    assert res.unserved is not None and res.unserved.tolist() == [[0.0, 0.0], [0.0, 80.0]]
+    assert res.assignment is not None and res.assignment.shape == (2, 2, 2)
+
+
+def test_modular_scenarios_and_single_source() -> None:
+    rng = np.random.default_rng(3)
+    t, s, i, j = 2, 2, 5, 3
+    q = rng.uniform(100, 400, (t, s, i))
+    allowed = rng.random((i, j)) < 0.8
+    allowed[:, 0] = True
+    res = modular_location(q, allowed, rng.uniform(0.05, 0.2, (i, j)), 3.0,
+                           np.array([200.0, 300.0, 250.0]), np.array([40.0, 60.0]), 250.0,
+                           np.array([1.0, 2.0]), max_modules=4, single_source=True,
+                           scenario_prob=np.array([0.7, 0.3]), time_limit_s=20)
+    assert res.status == "optimal"
+    assert res.modules is not None and res.modules.shape == (t, s, j)
+    flows = res.assignment
+    assert flows is not None and flows.shape == (t, s, i, j)
+    # single source: at most one site per village, season and scenario
+    assert ((flows > 1e-6).sum(axis=3) <= 1).all()
+    # capacity respected
+    cap = 250.0 * np.array([1.0, 2.0])[:, None, None] * res.modules
+    assert (flows.sum(axis=2) <= cap + 1e-6).all()
+    # served + unserved = supply
+    assert res.unserved is not None
+    assert np.allclose(flows.sum(axis=3) + res.unserved, q)
+    assert (res.modules <= 4).all()
+
+
+def test_modular_bad_shapes() -> None:
+    with pytest.raises(InstanceError, match=r"allowed: must be \(2, J\)"):
+        modular_location(np.ones((1, 2)), np.ones((3, 1), bool), np.ones((2, 1)), 1.0,
+                         np.ones(1), 1.0, 10.0, 1.0, time_limit_s=5)
