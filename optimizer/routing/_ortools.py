@@ -19,7 +19,8 @@ manager node k maps to matrix index ``mnode[k]``):
 * spoilage: a slack-free "travel" dimension (travel seconds only) and
   ``SetPathEnergyCostOfVehicle(force=onboard, distance=travel)``;
 * deadlines: ``Element(end cumuls + [0], VehicleVar + 1) <= deadline`` (exact);
-* multi-trip: start(v) >= end(after) + reload_s and ActiveVehicle(v) <= ActiveVehicle(after);
+* multi-trip: start(v) >= end(after) + reload_s when v is used (big-M on ActiveVehicle(v))
+  and ActiveVehicle(v) <= ActiveVehicle(after);
 * optional stops: disjunctions with their penalty; allowed vehicles.
 
 All costs are integers in ``COST_SCALE`` units per fen (the one place where money is
@@ -202,7 +203,7 @@ class _Model:
         self.side_constraints = (
             self.mixed
             or need_mirror
-            or any(s.deadline_s is not None for s in stops)
+            or any(self._deadline_binds(i) for i in range(n_stops))
             or any(v.after is not None for v in vehicles)
         )
 
@@ -215,27 +216,45 @@ class _Model:
                     unit = _scaled(veh.spoil_fen_per_kg_h, 3600.0)
                     routing.SetPathEnergyCostOfVehicle(self.force_dim, "travel", unit, v)
 
-        # deadlines: end time of the serving vehicle <= deadline
-        if any(s.deadline_s is not None for s in stops):
+        # deadlines: end time of the serving vehicle <= deadline (skipped when redundant)
+        deadlined = [i for i in range(n_stops) if self._deadline_binds(i)]
+        if deadlined:
             zero = self.solver.IntVar(0, 0, "zero")
             end_vars = [zero] + [tdim.CumulVar(routing.End(v)) for v in range(len(vehicles))]
-            for i, s in enumerate(stops):
-                if s.deadline_s is None:
-                    continue
+            for i in deadlined:
+                s = stops[i]
+                assert s.deadline_s is not None
                 idx = manager.NodeToIndex(i)
                 pos = (routing.VehicleVar(idx) + 1).Var()
                 self.solver.Add(self.solver.Element(end_vars, pos) <= int(s.deadline_s))
 
-        # multi-trip chaining
+        # multi-trip chaining, only binding when slot v is used (as in the checker): an
+        # unconditional Start(v) >= End(u) + reload would make every unused later slot
+        # shorten its predecessors' day by reload_s each
         for v, veh in enumerate(vehicles):
             if veh.after is None:
                 continue
             u = veh.after
+            active = routing.ActiveVehicleVar(v)
+            big_m = self.horizon + int(veh.reload_s)
             self.solver.Add(
-                tdim.CumulVar(routing.Start(v))
-                >= tdim.CumulVar(routing.End(u)) + int(veh.reload_s)
+                tdim.CumulVar(routing.Start(v)) + big_m
+                >= tdim.CumulVar(routing.End(u)) + int(veh.reload_s) + active * big_m
             )
-            self.solver.Add(routing.ActiveVehicleVar(v) <= routing.ActiveVehicleVar(u))
+            self.solver.Add(active <= routing.ActiveVehicleVar(u))
+
+    def _deadline_binds(self, i: int) -> bool:
+        """Whether stop ``i``'s deadline can be violated: False when it has none or every
+        vehicle allowed to serve it must end its shift by the deadline anyway."""
+        s = self.p.stops[i]
+        if s.deadline_s is None:
+            return False
+        allowed = (
+            range(len(self.p.vehicles)) if s.allowed_vehicles is None else s.allowed_vehicles
+        )
+        return any(
+            min(self.horizon, self.p.vehicles[v].shift_end_s) > s.deadline_s for v in allowed
+        )
 
     def _build_loads(self) -> None:
         p, routing = self.p, self.routing

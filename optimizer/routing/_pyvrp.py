@@ -21,6 +21,7 @@ import pyvrp
 from pyvrp.exceptions import PenaltyBoundWarning
 from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
 
+from optimizer.routing._warm import repair, uniform_chains
 from optimizer.routing.problem import Matrix, RoutingProblem
 from optimizer.routing.solve import RawResult, RawRoute
 
@@ -185,4 +186,209 @@ def solve_pyvrp(
     return RawResult(tuple(routes), dropped, float(res.cost()) / _MONEY_SCALE, "pyvrp")
 
 
-__all__ = ["build_data", "solve_pyvrp", "unsupported_reason"]
+# ---- relaxation of the rich problem (warm start for OR-Tools) ---------------------------
+def _relaxed_tw_late(problem: RoutingProblem, i: int, slots: list[int]) -> int:
+    """Latest service start (s) of stop ``i``: its window end, tightened by its deadline
+    minus service and the fastest return to an allowed slot's end depot (the deadline is
+    skipped when every allowed slot's shift ends by it anyway)."""
+    s = problem.stops[i]
+    vehicles = problem.vehicles
+    late = int(s.tw_end_s)
+    if s.deadline_s is None:
+        return late
+    vs = slots if s.allowed_vehicles is None else [v for v in slots if v in s.allowed_vehicles]
+    if not vs or all(problem.vehicles[v].shift_end_s <= s.deadline_s for v in vs):
+        return late
+    back = min(
+        int(problem.matrices[vehicles[v].profile].duration_s[s.node, vehicles[v].end])
+        for v in vs
+    )
+    return min(late, int(s.deadline_s) - int(s.service_s) - back)
+
+
+def build_relaxed_data(
+    problem: RoutingProblem,
+) -> tuple[pyvrp.ProblemData, list[list[list[int]]]]:
+    """ProblemData of a relaxation PyVRP can express, and the slot chains per vehicle type.
+
+    Each chain of multi-trip slots (:func:`_warm.uniform_chains`) becomes one PyVRP vehicle
+    that may reload at its start depot ``len(chain) - 1`` times (depot service time =
+    ``reload_s``; the shift opens ``reload_s`` earlier so the first trip is not delayed).
+    Chains with the same attributes and the same set of forbidden stops share a vehicle
+    type; forbidden stops (``allowed_vehicles``) are made unreachable in that type's own
+    routing profile. Costs: fixed (the chain's sum), per km and per hour of duration (fen
+    x 1000, rounded); drop penalties are prizes. Deadlines tighten time windows (see
+    :func:`_relaxed_tw_late`). Not expressed: spoilage, field waiting, soft windows; they
+    and the exact deadlines are restored by :func:`_warm.repair` and OR-Tools.
+    """
+    stops, vehicles = problem.stops, problem.vehicles
+    chs = uniform_chains(problem)
+    depots = sorted({vehicles[ch[0]].start for ch in chs} | {vehicles[ch[0]].end for ch in chs})
+    depot_pos = {d: k for k, d in enumerate(depots)}
+    n_dep = len(depots)
+    mnode = np.array(depots + [s.node for s in stops], dtype=np.int64)
+    all_slots = [v for ch in chs for v in ch]
+    # forbidden stops per chain: any slot of the chain not allowed
+    restricted = [
+        (i, frozenset(s.allowed_vehicles)) for i, s in enumerate(stops)
+        if s.allowed_vehicles is not None
+    ]
+    groups: dict[tuple[object, ...], list[list[int]]] = defaultdict(list)
+    forb_of: dict[tuple[object, ...], frozenset[int]] = {}
+    key: tuple[object, ...]
+    for ch in chs:
+        veh = vehicles[ch[0]]
+        forb = frozenset(i for i, al in restricted if not al.issuperset(ch))
+        key = (
+            veh.start, veh.end, veh.capacity_kg, veh.profile,
+            sum(vehicles[v].fixed_fen for v in ch), veh.fen_per_km, veh.fen_per_h,
+            veh.shift_start_s, veh.shift_end_s,
+            veh.max_duration_s if len(ch) == 1 else None,
+            len(ch), max((vehicles[v].reload_s for v in ch[1:]), default=0), forb,
+        )
+        groups[key].append(ch)
+        forb_of[key] = forb
+    # routing profiles: (problem profile, forbidden set)
+    prof_index: dict[tuple[str, frozenset[int]], int] = {}
+    dist_mats: list[np.ndarray] = []
+    dur_mats: list[np.ndarray] = []
+    base: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for key, forb in forb_of.items():
+        pname = str(key[3])
+        if (pname, forb) in prof_index:
+            continue
+        if pname not in base:
+            mat = problem.matrices[pname]
+            d = mat.distance_m[np.ix_(mnode, mnode)].astype(np.int64)
+            t = mat.duration_s[np.ix_(mnode, mnode)].astype(np.int64)
+            bad = (d >= Matrix.UNREACHABLE) | (t >= Matrix.UNREACHABLE)
+            d[bad] = _BIG
+            t[bad] = _BIG
+            base[pname] = (d, t)
+        d, t = base[pname]
+        if forb:
+            cols = np.array(sorted(forb), dtype=np.int64) + n_dep
+            d, t = d.copy(), t.copy()
+            d[cols, :] = _BIG
+            d[:, cols] = _BIG
+            t[cols, :] = _BIG
+            t[:, cols] = _BIG
+            d[cols, cols] = 0
+            t[cols, cols] = 0
+        prof_index[(pname, forb)] = len(dist_mats)
+        dist_mats.append(d)
+        dur_mats.append(t)
+    reload_at: dict[int, int] = defaultdict(int)
+    for key in groups:
+        if int(key[10]) > 1:  # type: ignore[call-overload]
+            reload_at[int(key[0])] = max(reload_at[int(key[0])], int(key[11]))  # type: ignore[call-overload]
+    pv_depots = [
+        pyvrp.Depot(location=k, service_duration=reload_at.get(d, 0))
+        for k, d in enumerate(depots)
+    ]
+    clients = []
+    for k, s in enumerate(stops):
+        optional = s.drop_penalty_fen is not None
+        late = max(int(s.tw_start_s), _relaxed_tw_late(problem, k, all_slots))
+        clients.append(
+            pyvrp.Client(
+                location=n_dep + k,
+                delivery=[int(s.delivery_kg)],
+                pickup=[int(s.pickup_kg)],
+                service_duration=int(s.service_s),
+                tw_early=int(s.tw_start_s),
+                tw_late=late,
+                prize=int(s.drop_penalty_fen or 0) * _MONEY_SCALE if optional else 0,
+                required=not optional,
+                name=s.id,
+            )
+        )
+    vtypes = []
+    members: list[list[list[int]]] = []
+    for key, group in groups.items():
+        veh = vehicles[group[0][0]]
+        n_trips = len(group[0])
+        lead = reload_at.get(veh.start, 0)
+        kw: dict[str, object] = {}
+        if veh.max_duration_s is not None and n_trips == 1:
+            kw["shift_duration"] = int(veh.max_duration_s) + lead
+        if n_trips > 1:
+            kw["reload_depots"] = [depot_pos[veh.start]]
+            kw["max_reloads"] = n_trips - 1
+        vtypes.append(
+            pyvrp.VehicleType(
+                num_available=len(group),
+                capacity=[int(veh.capacity_kg)],
+                start_depot=depot_pos[veh.start],
+                end_depot=depot_pos[veh.end],
+                fixed_cost=int(round(float(key[4]) * _MONEY_SCALE)),  # type: ignore[arg-type]
+                tw_early=max(0, int(veh.shift_start_s) - lead),
+                tw_late=int(veh.shift_end_s),
+                unit_distance_cost=max(0, int(round(veh.fen_per_km))),
+                unit_duration_cost=max(0, int(round(veh.fen_per_h * _MONEY_SCALE / 3600.0))),
+                profile=prof_index[(veh.profile, forb_of[key])],
+                name=veh.type_id,
+                **kw,  # type: ignore[arg-type]
+            )
+        )
+        members.append(group)
+    locations = [pyvrp.Location(0.0, 0.0) for _ in mnode]
+    data = pyvrp.ProblemData(
+        locations, clients, pv_depots, vtypes, dist_mats, dur_mats  # type: ignore[arg-type]
+    )
+    return data, members
+
+
+def solve_relaxed(
+    problem: RoutingProblem,
+    *,
+    time_limit_s: float,
+    seed: int = 0,
+    max_iterations: int | None = None,
+) -> RawResult | None:
+    """Solve the PyVRP relaxation (:func:`build_relaxed_data`) and repair it for ``problem``.
+
+    Each PyVRP route's trips go onto the slots of its chain in order; departure times
+    respect the chaining; stops violating what PyVRP did not see are dropped
+    (:func:`_warm.repair`). Returns None when PyVRP finds no feasible solution or the
+    repaired plan still misses mandatory stops.
+    """
+    data, members = build_relaxed_data(problem)
+    stop: pyvrp.stop.StoppingCriterion = MaxRuntime(max(0.05, time_limit_s))
+    if max_iterations is not None:
+        stop = MultipleCriteria([MaxIterations(int(max_iterations)), stop])
+    params = pyvrp.SolveParams(penalty=pyvrp.PenaltyParams(max_penalty=MAX_PENALTY))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PenaltyBoundWarning)
+        res = pyvrp.solve(
+            data, stop=stop, seed=int(seed), collect_stats=False, display=False, params=params
+        )
+    if caught:
+        log.debug("PyVRP: %s", str(caught[0].message).strip().splitlines()[0])
+    best = res.best
+    if not best.is_feasible():
+        log.info("PyVRP relaxation found no feasible solution (cost %s)", res.cost())
+        return None
+    free = [list(g) for g in members]
+    trips: dict[int, list[list[int]]] = {}
+    for route in best.routes():
+        ch = free[route.vehicle_type()].pop(0)
+        seqs: dict[int, list[int]] = defaultdict(list)
+        for act in route:
+            if act.is_client():
+                seqs[int(act.trip)].append(int(act.idx))
+        trips[ch[0]] = [seqs[k] for k in sorted(seqs)]
+    raw = repair(problem, trips, status="pyvrp-relaxed", solver_objective=res.cost() / _MONEY_SCALE)
+    if any(problem.stops[i].drop_penalty_fen is None for i in raw.dropped):
+        log.info("PyVRP relaxation: repaired plan misses mandatory stops")
+        return None
+    return raw
+
+
+__all__ = [
+    "build_data",
+    "build_relaxed_data",
+    "solve_pyvrp",
+    "solve_relaxed",
+    "unsupported_reason",
+]

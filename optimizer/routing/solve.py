@@ -9,7 +9,13 @@ Engines (``engine=``):
   pickups/deliveries, optional stops); raises ValueError when the problem needs more;
 * ``"auto"`` (default): when PyVRP can express the problem, PyVRP for ``PYVRP_SHARE`` of
   the budget, then OR-Tools GLS warm-started from PyVRP's routes for the rest, keeping the
-  better of the two by the checker's objective; otherwise OR-Tools alone.
+  better of the two by the checker's objective. Otherwise (spoilage, field waiting,
+  deadlines, multi-trip slots, allowed vehicles...) PyVRP solves a relaxation for
+  ``RELAXED_SHARE`` of the budget (multi-trip as reloads, restrictions as per-type
+  profiles, deadlines as tighter windows; ``_pyvrp.solve_relaxed``), its trips are mapped
+  onto the chained slots and repaired by dropping stops that violate the true constraints
+  (``_warm.repair``), and OR-Tools GLS on the full model starts from that plan; the best
+  checked plan wins. With ``initial`` given, OR-Tools alone starts from it.
 
 Every returned solution has been recomputed and accepted by :func:`optimizer.check.verify`;
 ``objective`` is the checker's total (fen, divided by ``distance_scale``).
@@ -33,6 +39,8 @@ log = logging.getLogger(__name__)
 ENGINES = ("auto", "ortools", "ortools-plain", "pyvrp")
 # share of the time budget given to PyVRP in "auto" mode (the rest warm-starts OR-Tools)
 PYVRP_SHARE = 0.9
+# share of the budget given to the PyVRP relaxation of a rich problem in "auto" mode
+RELAXED_SHARE = 0.4
 # PyVRP iterations per unit of solution_limit (deterministic runs)
 PYVRP_ITERS_PER_SOLUTION = 50
 
@@ -95,16 +103,20 @@ def route_times(
     return tuple(visits), end, ok, cost
 
 
-def best_start(problem: RoutingProblem, vehicle: int, stops: tuple[int, ...]) -> int:
-    """Departure time minimising span + soft costs among the schedule breakpoints.
+def best_start(
+    problem: RoutingProblem, vehicle: int, stops: tuple[int, ...], *, earliest_s: int = 0
+) -> int:
+    """Departure time (s) minimising span + soft costs among the schedule breakpoints.
 
-    Candidates: the shift start and every departure at which, without waiting, some stop
-    is reached exactly at its window start/end, ready time or soft end, or the route ends
+    Candidates: the shift start (or ``earliest_s`` if later, e.g. a multi-trip slot's
+    predecessor end + reload) and every departure at which, without waiting, some stop is
+    reached exactly at its window start/end, ready time or soft end, or the route ends
     exactly at the shift end or a deadline (exact for routes without waiting).
     """
     veh = problem.vehicles[vehicle]
     dur = problem.matrices[veh.profile].duration_s
-    cands = {veh.shift_start_s}
+    lo = max(veh.shift_start_s, earliest_s)
+    cands = {lo}
     offset = 0
     prev = veh.start
     for i in stops:
@@ -126,13 +138,13 @@ def best_start(problem: RoutingProblem, vehicle: int, stops: tuple[int, ...]) ->
             cands.add(d - offset)
     best: tuple[int, float, int] | None = None  # (infeasible flag, cost, start)
     for c in sorted(cands):
-        if c < veh.shift_start_s or c > veh.shift_end_s:
+        if c < lo or c > veh.shift_end_s:
             continue
         _, _, ok, cost = route_times(problem, vehicle, stops, c)
         key = (0 if ok else 1, cost, c)
         if best is None or key < best:
             best = key
-    return veh.shift_start_s if best is None else best[2]
+    return lo if best is None else best[2]
 
 
 def assemble(
@@ -251,6 +263,30 @@ def solve_routing(
         if reason is not None:
             raise ValueError(f"PyVRP cannot express this problem: {reason}")
     warm = to_raw(initial) if initial is not None else None
+
+    use_relaxed = (
+        engine == "auto" and initial is None and not use_pyvrp and bool(problem.vehicles)
+    )
+    if use_relaxed:
+        # the rich problem: PyVRP on a relaxation, mapped onto the chained slots and
+        # repaired, then OR-Tools GLS from it on the true model (see module docstring)
+        iters = None if solution_limit is None else PYVRP_ITERS_PER_SOLUTION * solution_limit
+        try:
+            raw = _pyvrp.solve_relaxed(
+                problem, time_limit_s=time_limit_s * RELAXED_SHARE, seed=seed,
+                max_iterations=iters,
+            )
+        except (ValueError, RuntimeError, OverflowError) as exc:  # PyVRP data validation
+            log.warning("PyVRP relaxation unavailable: %s", exc)
+            raw = None
+        if raw is not None:
+            sol = assemble(problem, raw, "pyvrp-relaxed", time.perf_counter() - t0)
+            _, viol = check.evaluate(problem, sol)
+            if viol:
+                log.warning("repaired PyVRP relaxation rejected by the checker: %s", viol[0])
+            else:
+                candidates.append(sol)
+                warm = to_raw(sol)
 
     if use_pyvrp:
         share = 1.0 if engine == "pyvrp" else PYVRP_SHARE
