@@ -14,36 +14,102 @@ Every routed day is re-checked by :func:`verify` (routing) before it is returned
 in the names: metres, seconds, kg, yuan (fen = 0.01 yuan inside the solvers).
 """
 
-from optimizer.check import verify as verify
-from optimizer.errors import CheckError as CheckError
-from optimizer.errors import ColdChainError as ColdChainError
-from optimizer.errors import InfeasibleError as InfeasibleError
-from optimizer.errors import InputError as InputError
-from optimizer.errors import InstanceError as InstanceError
-from optimizer.errors import NetworkError as NetworkError
-from optimizer.formats.plan_json import read_plan_json as read_plan_json
-from optimizer.formats.plan_json import write_plan_json as write_plan_json
-from optimizer.generator import generate_county as generate_county
-from optimizer.instance import Instance as Instance
-from optimizer.instance import Scenario as Scenario
-from optimizer.kpi import evaluate as evaluate_kpis
-from optimizer.plan import FacilityPlan as FacilityPlan
-from optimizer.plan import Kpis as Kpis
-from optimizer.plan import PlanningResult as PlanningResult
-from optimizer.plancheck import check_plan as check_plan
-from optimizer.planner import Planning as Planning
-from optimizer.planner import plan as plan
-from optimizer.report import write_outputs as write_outputs
-from optimizer.roads import RoadNetwork as RoadNetwork
-from optimizer.roads import TravelMatrix as TravelMatrix
-from optimizer.roads import load_network as load_network
-from optimizer.routing import RoutingProblem as RoutingProblem
-from optimizer.routing import solve_routing as solve_routing
-from optimizer.solve import Limits as Limits
-from optimizer.solve import Result as Result
-from optimizer.solve import build_matrices as build_matrices
-from optimizer.solve import load_instance as load_instance
-from optimizer.solve import solve as solve
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Public names -> (module, attribute). Loaded on first use (PEP 562), so that importing one
+# part (e.g. the solver-free checker) does not import every solver.
+_EXPORTS: dict[str, tuple[str, str]] = {
+    "verify": ("optimizer.check", "verify"),
+    "CheckError": ("optimizer.errors", "CheckError"),
+    "ColdChainError": ("optimizer.errors", "ColdChainError"),
+    "InfeasibleError": ("optimizer.errors", "InfeasibleError"),
+    "InputError": ("optimizer.errors", "InputError"),
+    "InstanceError": ("optimizer.errors", "InstanceError"),
+    "NetworkError": ("optimizer.errors", "NetworkError"),
+    "read_plan_json": ("optimizer.formats.plan_json", "read_plan_json"),
+    "write_plan_json": ("optimizer.formats.plan_json", "write_plan_json"),
+    "generate_county": ("optimizer.generator", "generate_county"),
+    "Instance": ("optimizer.instance", "Instance"),
+    "Scenario": ("optimizer.instance", "Scenario"),
+    "evaluate_kpis": ("optimizer.kpi", "evaluate"),
+    "FacilityPlan": ("optimizer.plan", "FacilityPlan"),
+    "Kpis": ("optimizer.plan", "Kpis"),
+    "PlanningResult": ("optimizer.plan", "PlanningResult"),
+    "check_plan": ("optimizer.plancheck", "check_plan"),
+    "Planning": ("optimizer.planner", "Planning"),
+    "write_outputs": ("optimizer.report", "write_outputs"),
+    "RoadNetwork": ("optimizer.roads", "RoadNetwork"),
+    "TravelMatrix": ("optimizer.roads", "TravelMatrix"),
+    "load_network": ("optimizer.roads", "load_network"),
+    "RoutingProblem": ("optimizer.routing", "RoutingProblem"),
+    "solve_routing": ("optimizer.routing", "solve_routing"),
+    "Limits": ("optimizer.solve", "Limits"),
+    "Result": ("optimizer.solve", "Result"),
+    "build_matrices": ("optimizer.solve", "build_matrices"),
+    "load_instance": ("optimizer.solve", "load_instance"),
+}
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
+    from optimizer.check import verify as verify
+    from optimizer.errors import CheckError as CheckError
+    from optimizer.errors import ColdChainError as ColdChainError
+    from optimizer.errors import InfeasibleError as InfeasibleError
+    from optimizer.errors import InputError as InputError
+    from optimizer.errors import InstanceError as InstanceError
+    from optimizer.errors import NetworkError as NetworkError
+    from optimizer.formats.plan_json import read_plan_json as read_plan_json
+    from optimizer.formats.plan_json import write_plan_json as write_plan_json
+    from optimizer.generator import generate_county as generate_county
+    from optimizer.instance import Instance as Instance
+    from optimizer.instance import Scenario as Scenario
+    from optimizer.kpi import evaluate as evaluate_kpis
+    from optimizer.plan import FacilityPlan as FacilityPlan
+    from optimizer.plan import Kpis as Kpis
+    from optimizer.plan import PlanningResult as PlanningResult
+    from optimizer.plancheck import check_plan as check_plan
+    from optimizer.planner import Planning as Planning
+    from optimizer.planner import plan as plan
+    from optimizer.report import write_outputs as write_outputs
+    from optimizer.roads import RoadNetwork as RoadNetwork
+    from optimizer.roads import TravelMatrix as TravelMatrix
+    from optimizer.roads import load_network as load_network
+    from optimizer.routing import RoutingProblem as RoutingProblem
+    from optimizer.routing import solve_routing as solve_routing
+    from optimizer.solve import Limits as Limits
+    from optimizer.solve import Result as Result
+    from optimizer.solve import build_matrices as build_matrices
+    from optimizer.solve import load_instance as load_instance
+    from optimizer.solve import solve as solve
+
+# ``optimizer.plan`` and ``optimizer.solve`` are also submodules: import them first so that
+# the functions below keep those names on the package.
+import optimizer.plan as _plan_types  # noqa: E402,F401
+import optimizer.solve as _solve_module  # noqa: E402
+
+solve = _solve_module.solve
+
+
+def plan(instance: Any, **options: Any) -> Any:
+    """Plan sites, modules, pickup points and routes: :func:`optimizer.planner.plan`."""
+    from optimizer.planner import plan as _plan
+
+    return _plan(instance, **options)
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module, attr = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module 'optimizer' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + list(_EXPORTS))
+
 
 __version__ = "0.1.0"
 

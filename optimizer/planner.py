@@ -168,9 +168,11 @@ def haul_estimate(instance: Instance, matrices: Matrices) -> tuple[np.ndarray, n
         kg = vt.capacity_kg * LOAD_FACTOR
         hours = np.where(ok, (out_s + back_s) / 3600.0, np.inf)
         km = np.where(ok, (out_m + back_m) / 1000.0, np.inf)
-        per_kg = (km * vt.cost_yuan_per_km + hours * vt.refrigeration_yuan_per_h) / kg
-        per_kg += vt.fixed_cost_yuan_per_day / (vt.capacity_kg * vt.max_trips * LOAD_FACTOR)
-        per_kg += prod.value_yuan_per_kg * prod.decay_per_h(vt.temperature_c) * out_s / 3600.0
+        with np.errstate(invalid="ignore"):
+            per_kg = (km * vt.cost_yuan_per_km + hours * vt.refrigeration_yuan_per_h) / kg
+            per_kg += vt.fixed_cost_yuan_per_day / (vt.capacity_kg * vt.max_trips * LOAD_FACTOR)
+            per_kg += (prod.value_yuan_per_kg * prod.decay_per_h(vt.temperature_c)
+                       * out_s / 3600.0)
         best = np.minimum(best, np.where(ok, per_kg, np.inf))
         fastest = np.minimum(fastest, np.where(ok, out_s / 60.0, np.inf))
     allowed = fastest <= instance.operations.precool_deadline_h * 60.0
