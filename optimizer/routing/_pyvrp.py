@@ -13,8 +13,11 @@ prizes x 1000.
 from __future__ import annotations
 
 import logging
+import math
 import warnings
 from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pyvrp
@@ -392,3 +395,112 @@ __all__ = [
     "solve_relaxed",
     "unsupported_reason",
 ]
+
+
+# ---- multi-depot CVRP runs for the location-routing heuristic (optimizer.lrp) -----------
+
+#: distance standing for a forbidden customer-depot pair in LRP runs
+LRP_BIG = 10**9
+
+
+def lrp_build_data(
+    ctx: Any,
+    depots: tuple[int, ...],
+    lam: Sequence[float] | None = None,
+    assign: dict[int, int] | None = None,
+):  # type: ignore[no-untyped-def]
+    """PyVRP data for the open ``depots``; ``lam``: per-depot price per unit of load;
+    ``assign``: customer -> depot, forbidding other depots (one profile per depot)."""
+    k, n, m = len(depots), ctx.n, ctx.m
+    nodes = np.array(list(depots) + [m + i for i in range(n)], dtype=np.int64)
+    base = ctx.cost[np.ix_(nodes, nodes)].astype(np.int64)
+    mats: list[np.ndarray] = []
+    if lam is None and assign is None:
+        mats.append(base)
+    else:
+        for j, d in enumerate(depots):
+            mat = base.copy()
+            if lam is not None and lam[j] > 0:
+                mat[k:, :] += np.rint(lam[j] * ctx.demand).astype(np.int64)[:, None]
+            if assign is not None:
+                other = np.array([k + i for i in range(n) if assign[i] != d], dtype=np.int64)
+                if other.size:
+                    mat[other, :] = LRP_BIG
+                    mat[:, other] = LRP_BIG
+            np.fill_diagonal(mat, 0)
+            mats.append(mat)
+    total = int(ctx.demand.sum())
+    vtypes = []
+    for j, d in enumerate(depots):
+        load = min(int(ctx.depot_capacity[d]), total)
+        num = min(n, math.ceil(load / ctx.capacity) + 3)
+        vtypes.append(
+            pyvrp.VehicleType(
+                num_available=num,
+                capacity=[ctx.capacity],
+                start_depot=j,
+                end_depot=j,
+                fixed_cost=ctx.route_cost,
+                profile=j if len(mats) > 1 else 0,
+                name=f"d{d}",
+            )
+        )
+    locations = [pyvrp.Location(0, 0) for _ in nodes]
+    pv_depots = [pyvrp.Depot(location=j) for j in range(k)]
+    clients = [
+        pyvrp.Client(location=k + i, delivery=[int(ctx.demand[i])], name=str(i)) for i in range(n)
+    ]
+    zeros = np.zeros_like(base)
+    return pyvrp.ProblemData(
+        locations, clients, pv_depots, vtypes, mats,  # type: ignore[arg-type]
+        [zeros] * len(mats),  # type: ignore[list-item]
+    )
+
+
+def lrp_run(
+    data,  # type: ignore[no-untyped-def]
+    depots: tuple[int, ...],
+    *,
+    seconds: float,
+    seed: int,
+    iterations: int | None,
+    init: list[tuple[int, tuple[int, ...]]] | None,
+) -> list[tuple[int, tuple[int, ...]]] | None:
+    """One PyVRP run; returns (depot, customers) routes or None if infeasible."""
+    from pyvrp.exceptions import PenaltyBoundWarning
+    from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
+
+    stop: pyvrp.stop.StoppingCriterion = MaxRuntime(max(0.02, seconds))
+    if iterations is not None:
+        stop = MultipleCriteria([MaxIterations(int(iterations)), stop])
+    initial = None
+    if init:
+        pos = {d: j for j, d in enumerate(depots)}
+        used = [0] * len(depots)
+        proutes = []
+        ok = True
+        for d, custs in init:
+            j = pos.get(d)
+            if j is None or used[j] >= data.vehicle_type(j).num_available:
+                ok = False
+                break
+            used[j] += 1
+            proutes.append(pyvrp.Route(data, list(custs), j))
+        if ok:
+            initial = pyvrp.Solution(data, proutes)
+    params = pyvrp.SolveParams(penalty=pyvrp.PenaltyParams(max_penalty=1e9))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PenaltyBoundWarning)
+        res = pyvrp.solve(
+            data, stop=stop, seed=seed, collect_stats=False, display=False, params=params,
+            initial_solution=initial,
+        )
+    best = res.best
+    if not best.is_feasible():
+        return None
+    out: list[tuple[int, tuple[int, ...]]] = []
+    for r in best.routes():
+        custs = tuple(int(a.idx) for a in r if a.is_client())
+        if custs:
+            out.append((depots[r.vehicle_type()], custs))
+    return out
