@@ -117,6 +117,10 @@ def solve(
     out_dir: Annotated[Path | None, typer.Option(
         "--out", help="Write plan.json, plan.gpkg, kpis.csv, report.md, charts and map.html "
         "into this directory.")] = None,
+    jobs: Annotated[int, typer.Option(
+        "--jobs", "-j", min=1, max=64,
+        help="Worker processes for routing the scenario days (same plan for any value).")
+    ] = 2,
     baseline_only: Annotated[bool, typer.Option(
         "--baseline-only", help="Only route today's sites and fleet for one scenario "
         "(quick look; --scenario picks it, default peak).")] = False,
@@ -136,7 +140,7 @@ def solve(
         _check_out_dir(inst, out_dir)
     with out.status(f"Planning {inst.name}...") as status:
         planning = plan(inst, scenarios=scenario, limits=limits, seed=seed,
-                        iterations=iterations,
+                        iterations=iterations, jobs=jobs,
                         progress=lambda msg: status.update(f"Planning {inst.name}: {msg}..."))
     res = planning.result
     _print_sites(inst, res)
@@ -221,6 +225,7 @@ def _register_optional() -> None:
         "optimizer._cli_locate",
         "optimizer._cli_lrp",
         "optimizer._cli_check",
+        "optimizer._cli_batch",
     ):
         try:
             module = importlib.import_module(mod)

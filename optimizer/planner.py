@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import logging
 import math
+import multiprocessing
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -59,7 +61,7 @@ from optimizer.solve import (
 log = logging.getLogger(__name__)
 
 LOAD_FACTOR = 0.8  # average load of a collection trip, share of capacity (ASSUMPTION)
-LOCATION_TIME_S = 60.0
+LOCATION_TIME_S = 20.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -415,15 +417,18 @@ def plan(
     seed: int = 0,
     iterations: int = 2,
     location_time_s: float = LOCATION_TIME_S,
+    jobs: int = 1,
     progress: Progress | None = None,
 ) -> Planning:
     """Plan sites, modules, pickup points and routes for every scenario, with the baseline.
 
     ``limits.time_s`` is the routing time per scenario and plan (split over depots);
     ``iterations`` location-routing rounds on the peak-like scenario (the season with the
-    most produce). Every routed day passes :func:`optimizer.check.verify`.
+    most produce). ``jobs`` processes route the scenario days in parallel (results do not
+    depend on it). Every routed day passes :func:`optimizer.check.verify`.
     """
     t0 = time.perf_counter()
+    jobs_n = max(1, int(jobs))
     say = progress or _noop
     limits = limits or Limits()
     chosen = list(instance.scenarios) if scenarios is None else [
@@ -475,33 +480,33 @@ def plan(
     assert best is not None
     (seasons, per_sc), done = best[1], best[2]
 
+    # every remaining routing job (plans of the other scenarios, every baseline) in a pool
+    base_fleet = {vt.id: {vt.depot: vt.baseline_count} for vt in instance.vehicle_types}
+    jobs: dict[tuple[str, str], tuple] = {}
+    facs: dict[tuple[str, str], FacilityPlan] = {}
+    for sc in chosen:
+        orders, produce = day_volumes(instance, sc)
+        if sc.id not in done:
+            fac = _facilities(instance, sc, per_sc, pickups, village_pickup)
+            facs[(sc.id, "plan")] = fac
+            jobs[(sc.id, "plan")] = (instance, sc, fac, mats[sc.id],
+                                     place_fleet(instance, fac, orders))
+        base_fac = baseline_facilities(instance, mats[sc.id], produce)
+        facs[(sc.id, "baseline")] = base_fac
+        jobs[(sc.id, "baseline")] = (instance, sc, base_fac, mats[sc.id], base_fleet)
+    say(f"routing {len(jobs)} scenario days on {min(jobs_n, len(jobs)) or 1} process(es)")
+    days = _run_jobs(jobs, jobs_n, limits, seed)
     outcomes: list[ScenarioOutcome] = []
     for sc in chosen:
-        say(f"routing {sc.id}")
-        orders, produce = day_volumes(instance, sc)
-        if sc.id in done:
-            fac, day, k, _ = done[sc.id]
-        else:
-            fac = _facilities(instance, sc, per_sc, pickups, village_pickup)
-            fleet = place_fleet(instance, fac, orders)
-            day = route_scenario(instance, sc, fac, mats[sc.id], fleet,
-                                 time_limit_s=limits.time_s,
-                                 solution_limit=limits.solution_limit, seed=seed)
-            k = _kpis(instance, sc, fac, day, mats[sc.id])
-        robust = _robust_pct(instance, fac.pickup_points, cov[sc.id]) \
-            if sc.closure_samples > 0 else None
-        plan_out = ScenarioOutcome(sc.id, "plan", fac, day, k, robust, closed[sc.id])
-        base_fac = baseline_facilities(instance, mats[sc.id], produce)
-        base_fleet = {vt.id: {vt.depot: vt.baseline_count} for vt in instance.vehicle_types}
-        bday = route_scenario(instance, sc, base_fac, mats[sc.id], base_fleet,
-                              time_limit_s=limits.time_s, solution_limit=limits.solution_limit,
-                              seed=seed)
-        bk = _kpis(instance, sc, base_fac, bday, mats[sc.id])
-        brobust = _robust_pct(instance, base_fac.pickup_points, cov[sc.id]) \
-            if sc.closure_samples > 0 else None
-        outcomes.append(ScenarioOutcome(sc.id, "baseline", base_fac, bday, bk, brobust,
-                                        closed[sc.id]))
-        outcomes.append(plan_out)
+        for kind in ("baseline", "plan"):
+            if kind == "plan" and sc.id in done:
+                fac, day, k, _ = done[sc.id]
+            else:
+                fac, day = facs[(sc.id, kind)], days[(sc.id, kind)]
+                k = _kpis(instance, sc, fac, day, mats[sc.id])
+            robust = _robust_pct(instance, fac.pickup_points, cov[sc.id]) \
+                if sc.closure_samples > 0 else None
+            outcomes.append(ScenarioOutcome(sc.id, kind, fac, day, k, robust, closed[sc.id]))
     result = PlanningResult(
         instance=instance.name, seed=seed, time_limit_s=limits.time_s,
         solution_limit=limits.solution_limit, seasons=seasons, pickup_points=pickups,
@@ -509,6 +514,27 @@ def plan(
         runtime_s=time.perf_counter() - t0,
     )
     return Planning(result, nets, mats)
+
+
+def _route_job(args: tuple, time_limit_s: float, solution_limit: int | None,
+               seed: int) -> DayPlan:
+    instance, sc, fac, matrices, fleet = args
+    return route_scenario(instance, sc, fac, matrices, fleet, time_limit_s=time_limit_s,
+                          solution_limit=solution_limit, seed=seed)
+
+
+def _run_jobs(jobs: Mapping[tuple[str, str], tuple], n: int, limits: Limits,
+              seed: int) -> dict[tuple[str, str], DayPlan]:
+    """Route every job; in ``n`` worker processes when n > 1 (same results either way)."""
+    keys = sorted(jobs)
+    if n <= 1 or len(keys) <= 1:
+        return {k: _route_job(jobs[k], limits.time_s, limits.solution_limit, seed)
+                for k in keys}
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(n, len(keys)), mp_context=ctx) as pool:
+        futures = {k: pool.submit(_route_job, jobs[k], limits.time_s, limits.solution_limit,
+                                  seed) for k in keys}
+        return {k: f.result() for k, f in futures.items()}
 
 
 def _facilities(instance: Instance, sc: Scenario, per_sc: Mapping[str, tuple],

@@ -64,3 +64,9 @@ def test_place_fleet_keeps_counts(planning, tiny) -> None:
     for vt in tiny.vehicle_types:
         assert sum(fleet[vt.id].values()) == vt.count
         assert fleet[vt.id].get(tiny.operations.hub, 0) >= 1
+
+
+def test_parallel_jobs_give_the_same_plan(planning, tiny) -> None:
+    par = plan(tiny, network=load_network(tiny.network_path), limits=LIMITS, iterations=2,
+               location_time_s=20.0, jobs=2)
+    assert par.result.outcomes == planning.result.outcomes
