@@ -34,6 +34,7 @@ BAD_CASES = {
     "UnknownColumn.toml": r"UnknownColumn\.villages\.csv: colour: unknown column",
     "MissingSeasonColumn.toml": r"produce_kg_per_day_peak: missing column",
     "NotANumber.toml": r"row 2\.households: not a number \(got 'lots'\)",
+    "DeviceFile.toml": r"/dev/zero: villages: not a regular file",
 }
 
 

@@ -31,6 +31,8 @@ from optimizer.routing.problem import Matrix, RoutingProblem, RoutingSolution, S
 SOLOMON_SCALE = 1000
 FORMATS = ("solomon", "vrplib")
 _PROFILE = "classic"
+#: files above this size are refused before parsing (the largest CVRPLIB file is ~30 MB)
+MAX_FILE_BYTES = 512 * 1024**2
 
 
 def infer_format(path: str | os.PathLike[str]) -> str:
@@ -47,12 +49,17 @@ def fleet_size(n_customers: int, total_demand: float, capacity: float) -> int:
 def _read(path: str | os.PathLike[str], fmt: str) -> dict[str, Any]:
     p = Path(path)
     if not p.is_file():
-        raise InstanceError.at(p, None, "file not found", fix="check the path")
+        what = "not a regular file" if p.exists() else "file not found"
+        raise InstanceError.at(p, None, what, fix="check the path")
+    if p.stat().st_size > MAX_FILE_BYTES:
+        raise InstanceError.at(p, None, f"file too large ({p.stat().st_size / 1e6:,.0f} MB)",
+                               fix=f"{fmt} files must be under {MAX_FILE_BYTES / 1e6:,.0f} MB")
     try:
         return vrplib.read_instance(p, instance_format=fmt)
     except Exception as exc:  # vrplib raises many types on malformed input
+        first = (str(exc).splitlines() or [""])[0][:200]
         raise InstanceError.at(
-            p, None, f"cannot parse as a {fmt} file: {type(exc).__name__}: {exc}",
+            p, None, f"cannot parse as a {fmt} file: {type(exc).__name__}: {first}",
             fix=f"pass a valid {fmt} file or choose --format",
         ) from exc
 

@@ -7,8 +7,8 @@ one line ``path: field: problem (got value); fix`` through :class:`InstanceError
 from __future__ import annotations
 
 import csv
-import os
 import math
+import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -32,6 +32,13 @@ from optimizer.instance import (
 ROAD_CLASSES = ("expressway", "class1", "class2", "class3", "class4", "track")
 MAX_VILLAGES = 200_000
 MAX_FILE_BYTES = 500 * 1024 * 1024
+MAX_TOML_BYTES = 16 * 1024 * 1024  # an instance TOML is a few kB; refuse before parsing
+# upper bounds of magnitudes: the solver works in int64 fen, kg, m and s, so absurd values
+# (1e308, 2**63) are refused where they enter rather than overflowing inside OR-Tools
+MAX_YUAN = 1e9  # any single cost or price, yuan
+MAX_YUAN_PER_KG = 1e5
+MAX_KG = 1e7  # any mass (kg) per vehicle, lot, order or village-day
+MAX_COUNT = 1e8  # households, orders per day
 
 _Strict = ConfigDict(extra="forbid", strict=False, frozen=True)
 
@@ -47,8 +54,8 @@ class _Files(BaseModel):
 class _Product(BaseModel):
     model_config = _Strict
     name: str
-    value_yuan_per_kg: float = Field(gt=0, allow_inf_nan=False)
-    order_kg: float = Field(gt=0, allow_inf_nan=False)
+    value_yuan_per_kg: float = Field(gt=0, le=MAX_YUAN_PER_KG, allow_inf_nan=False)
+    order_kg: float = Field(gt=0, le=MAX_KG, allow_inf_nan=False)
     decay_per_h_at_ref: float = Field(ge=0, le=1, allow_inf_nan=False)
     ref_temp_c: float = Field(default=22.0, ge=-30, le=60, allow_inf_nan=False)
     q10: float = Field(default=3.0, ge=1, le=10, allow_inf_nan=False)
@@ -65,10 +72,10 @@ class _Operations(BaseModel):
     harvest_ready: str = "08:00"
     precool_deadline_h: float = Field(default=12.0, gt=0, le=240, allow_inf_nan=False)
     coverage_radius_min: float = Field(default=30.0, gt=0, le=1440, allow_inf_nan=False)
-    max_snap_m: float = Field(default=3000.0, gt=0, allow_inf_nan=False)
+    max_snap_m: float = Field(default=3000.0, gt=0, le=1e6, allow_inf_nan=False)
     service_min_per_stop: float = Field(default=10.0, ge=0, le=600, allow_inf_nan=False)
     service_min_per_t: float = Field(default=6.0, ge=0, le=600, allow_inf_nan=False)
-    lot_kg: float = Field(default=5000.0, gt=0, allow_inf_nan=False)
+    lot_kg: float = Field(default=5000.0, gt=0, le=MAX_KG, allow_inf_nan=False)
     hub: str
     reload_min: float = Field(default=20.0, ge=0, le=600, allow_inf_nan=False)
 
@@ -76,25 +83,25 @@ class _Operations(BaseModel):
 class _ColdStorage(BaseModel):
     model_config = _Strict
     turns_per_day: float = Field(default=1.0, gt=0, le=24, allow_inf_nan=False)
-    module_add_cost_yuan: float = Field(default=5000.0, ge=0, allow_inf_nan=False)
-    module_remove_cost_yuan: float = Field(default=2000.0, ge=0, allow_inf_nan=False)
+    module_add_cost_yuan: float = Field(default=5000.0, ge=0, le=MAX_YUAN, allow_inf_nan=False)
+    module_remove_cost_yuan: float = Field(default=2000.0, ge=0, le=MAX_YUAN, allow_inf_nan=False)
 
 
 class _Vehicle(BaseModel):
     model_config = _Strict
     id: str = Field(min_length=1)
     count: int = Field(ge=0, le=10_000)
-    capacity_kg: float = Field(gt=0, allow_inf_nan=False)
-    fixed_cost_yuan_per_day: float = Field(ge=0, allow_inf_nan=False)
-    cost_yuan_per_km: float = Field(ge=0, allow_inf_nan=False)
-    refrigeration_yuan_per_h: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    capacity_kg: float = Field(gt=0, le=MAX_KG, allow_inf_nan=False)
+    fixed_cost_yuan_per_day: float = Field(ge=0, le=MAX_YUAN, allow_inf_nan=False)
+    cost_yuan_per_km: float = Field(ge=0, le=MAX_YUAN, allow_inf_nan=False)
+    refrigeration_yuan_per_h: float = Field(default=0.0, ge=0, le=MAX_YUAN, allow_inf_nan=False)
     temperature_c: float = Field(ge=-30, le=60, allow_inf_nan=False)
     profile: Literal["truck", "van", "tricycle"]
     depot: str
     forbidden_road_classes: list[Literal[ROAD_CLASSES]] = []  # type: ignore[valid-type]
     max_trips: int = Field(default=1, ge=1, le=20)
     baseline_count: int = Field(default=0, ge=0, le=10_000)
-    co2_kg_per_km: float = Field(default=0.3, ge=0, allow_inf_nan=False)
+    co2_kg_per_km: float = Field(default=0.3, ge=0, le=MAX_KG, allow_inf_nan=False)
 
 
 class _Season(BaseModel):
@@ -164,6 +171,10 @@ def _pydantic_error(path: Path, err: ValidationError) -> InstanceError:
     return InstanceError.at(path, field, problem, got=got, fix=fix)
 
 
+def _short(text: str, n: int = 80) -> str:
+    return text if len(text) <= n else text[:n] + "..."
+
+
 def _parse_hhmm(path: Path, field: str, text: str) -> int:
     try:
         h, m = text.split(":")
@@ -176,17 +187,28 @@ def _parse_hhmm(path: Path, field: str, text: str) -> int:
     return hh * 60 + mm
 
 
-def _check_size(path: Path, what: str) -> None:
+def _check_size(path: Path, what: str, limit: int = MAX_FILE_BYTES) -> None:
+    """Refuse, before reading, a missing file, a directory, a device/pipe, or a huge file."""
+    try:
+        path.stat()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:  # name too long, permission denied on a folder, a loop...
+        raise InstanceError.at(path, what, f"cannot access the file ({exc.strerror or exc})",
+                               fix="check the path (relative to the instance TOML)") from None
     if not path.exists():
         raise InstanceError.at(path, what, "file not found",
                                fix="check the path (relative to the instance TOML)")
     if path.is_dir():
         raise InstanceError.at(path, what, "is a directory, not a file",
                                fix="name the file itself")
+    if not path.is_file():  # /dev/zero, a named pipe...: reading could hang or never end
+        raise InstanceError.at(path, what, "not a regular file (a device, pipe or socket)",
+                               fix="name an ordinary file")
     size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise InstanceError.at(path, what, f"file too large ({size / 1e6:.0f} MB)",
-                               fix=f"instance tables must be under {MAX_FILE_BYTES // 10**6} MB")
+    if size > limit:
+        raise InstanceError.at(path, what, f"file too large ({size / 1e6:,.0f} MB)",
+                               fix=f"this file must be under {limit / 1e6:,.0f} MB")
 
 
 class _Table:
@@ -213,6 +235,9 @@ class _Table:
         except UnicodeDecodeError:
             raise InstanceError.at(path, what, "not a UTF-8 CSV file",
                                    fix="save the table as UTF-8 CSV") from None
+        except OSError as exc:
+            raise InstanceError.at(path, what, f"cannot read the file ({exc.strerror or exc})",
+                                   fix="check the file's permissions") from None
         except csv.Error as exc:
             raise InstanceError.at(path, what, f"malformed CSV ({exc})",
                                    fix="save the table as CSV") from None
@@ -303,9 +328,10 @@ def _read_villages(path: Path, seasons: list[str]) -> tuple[Village, ...]:
             township=t.text(n, "township", ""),
             lon=lon,
             lat=lat,
-            households=int(t.number(n, "households", lo=0, integer=True)),
-            orders_per_day={s: t.number(n, f"orders_per_day_{s}", lo=0) for s in seasons},
-            produce_kg_per_day={s: t.number(n, f"produce_kg_per_day_{s}", lo=0)
+            households=int(t.number(n, "households", lo=0, hi=MAX_COUNT, integer=True)),
+            orders_per_day={s: t.number(n, f"orders_per_day_{s}", lo=0, hi=MAX_COUNT)
+                            for s in seasons},
+            produce_kg_per_day={s: t.number(n, f"produce_kg_per_day_{s}", lo=0, hi=MAX_KG)
                                 for s in seasons},
             has_pickup_point=t.flag(n, "has_pickup_point"),
         ))
@@ -324,7 +350,8 @@ def _read_cold_stores(path: Path) -> tuple[ColdStoreSite, ...]:
     for n in range(len(t.rows)):
         lon, lat = t.lonlat(n)
         max_modules = int(t.number(n, "max_modules", lo=0, hi=10_000, integer=True))
-        existing_modules = int(t.number(n, "existing_modules", lo=0, default=0, integer=True))
+        existing_modules = int(t.number(n, "existing_modules", lo=0, hi=10_000, default=0,
+                                        integer=True))
         if existing_modules > max_modules:
             raise InstanceError.at(path, f"row {n + 2}.existing_modules",
                                    f"exceeds max_modules ({max_modules})", got=existing_modules,
@@ -334,10 +361,11 @@ def _read_cold_stores(path: Path) -> tuple[ColdStoreSite, ...]:
             name=t.text(n, "name"),
             lon=lon,
             lat=lat,
-            module_capacity_t=t.number(n, "module_capacity_t", lo=0),
+            module_capacity_t=t.number(n, "module_capacity_t", lo=0, hi=MAX_KG / 1000),
             max_modules=max_modules,
-            opening_cost_yuan=t.number(n, "opening_cost_yuan", lo=0),
-            module_cost_yuan_per_season=t.number(n, "module_cost_yuan_per_season", lo=0),
+            opening_cost_yuan=t.number(n, "opening_cost_yuan", lo=0, hi=MAX_YUAN),
+            module_cost_yuan_per_season=t.number(n, "module_cost_yuan_per_season", lo=0,
+                                                 hi=MAX_YUAN),
             existing=t.flag(n, "existing"),
             existing_modules=existing_modules,
         ))
@@ -355,7 +383,7 @@ def _read_pickup_sites(path: Path) -> tuple[PickupSite, ...]:
             name=t.text(n, "name"),
             lon=lon,
             lat=lat,
-            opening_cost_yuan=t.number(n, "opening_cost_yuan", lo=0),
+            opening_cost_yuan=t.number(n, "opening_cost_yuan", lo=0, hi=MAX_YUAN),
             existing=t.flag(n, "existing"),
             village_id=t.text(n, "village_id", ""),
         ))
@@ -371,12 +399,16 @@ def read_instance(path: str | Path) -> Instance:
     p = Path(path)
     if p.is_dir():
         p = p / "instance.toml"
-    _check_size(p, "instance")
+    _check_size(p, "instance", MAX_TOML_BYTES)
     try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+        # utf-8-sig: accept the byte-order mark some Windows editors write
+        raw = tomllib.loads(p.read_text(encoding="utf-8-sig"))
     except UnicodeDecodeError:
         raise InstanceError.at(p, "instance", "not a UTF-8 text file",
                                fix="give the instance TOML file") from None
+    except OSError as exc:
+        raise InstanceError.at(p, "instance", f"cannot read the file ({exc.strerror or exc})",
+                               fix="check the file's permissions") from None
     except tomllib.TOMLDecodeError as exc:
         raise InstanceError.at(p, "instance", f"not valid TOML ({exc})",
                                fix="fix the TOML syntax") from None
@@ -406,6 +438,14 @@ def read_instance(path: str | Path) -> Instance:
     stores = _read_cold_stores(base / doc.files.cold_store_sites)
     pickups = _read_pickup_sites(base / doc.files.pickup_sites)
     network_path = Path(os.path.normpath(base / doc.files.network))
+    try:
+        network_path.stat()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise InstanceError.at(p, "files.network", f"cannot access the network file "
+                               f"({exc.strerror or exc})", got=_short(doc.files.network),
+                               fix="check the path (relative to the instance TOML)") from None
     if not network_path.exists():
         raise InstanceError.at(p, "files.network", "network file not found",
                                got=doc.files.network,

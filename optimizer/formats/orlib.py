@@ -27,6 +27,9 @@ from scipy.sparse.csgraph import shortest_path
 
 from optimizer.errors import InstanceError
 
+#: files above this size are refused before reading (the largest OR-Library file is ~20 MB)
+MAX_FILE_BYTES = 512 * 1024**2
+
 __all__ = [
     "CapInstance",
     "PMedInstance",
@@ -95,6 +98,12 @@ class _Tokens:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        if path.is_file() and path.stat().st_size > MAX_FILE_BYTES:
+            raise InstanceError.at(path, None, f"file too large ({path.stat().st_size / 1e6:,.0f}"
+                                   " MB)", fix=f"OR-Library files are under "
+                                   f"{MAX_FILE_BYTES / 1e6:,.0f} MB")
+        if path.exists() and not path.is_file():
+            raise InstanceError.at(path, None, "not a regular file", fix="name the file itself")
         try:
             text = path.read_text(encoding="utf-8", errors="strict")
         except FileNotFoundError:

@@ -37,6 +37,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import fields
@@ -59,6 +60,8 @@ from optimizer.plan import (
 FORMAT_VERSION = 1
 #: decimals kept for every float in plan.json (1e-6 min, kg, km, yuan, %)
 FLOAT_DECIMALS = 6
+#: plan.json files above this size are refused before reading (a county plan is a few MB)
+MAX_PLAN_BYTES = 1024 * 1024**2
 
 _NONFINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
 _FIX = "fix plan.json by hand or write it again with `coldchain solve --out DIR`"
@@ -183,8 +186,50 @@ def dumps_plan(result: PlanningResult) -> str:
 
 
 def temp_path(path: Path, suffix: str = ".tmp") -> str:
-    """A fresh hidden temp-file name beside ``path`` (same directory, so renames are atomic)."""
-    return str(path.parent / f".{path.name}.{secrets.token_hex(6)}{suffix}")
+    """A fresh hidden temp-file name beside ``path`` (same directory, so renames are atomic).
+
+    The name carries this process id: ``.NAME.PID.HEX.tmp...``. A run killed while writing
+    (kill -9, power loss) cannot remove its temp file, so each call first removes the temp
+    files of ``path`` left by processes that no longer run (see :func:`remove_stale_temps`).
+    """
+    remove_stale_temps(path)
+    return str(path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(6)}{suffix}")
+
+
+def remove_stale_temps(path: Path) -> list[Path]:
+    """Remove temp files of ``path`` (``.NAME.PID.HEX.tmp*``) whose process has ended.
+
+    Temp files of running processes (a concurrent run writing the same folder) are kept.
+    Returns the files removed; errors are ignored (the next run tries again).
+    """
+    pattern = re.compile(rf"^\.{re.escape(path.name)}\.(\d+)\.[0-9a-f]{{12}}\.tmp")
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:
+        return removed
+    for e in entries:
+        m = pattern.match(e.name)
+        if m is None or _alive(int(m.group(1))):
+            continue
+        try:
+            os.unlink(e.path)
+            removed.append(Path(e.path))
+        except OSError:
+            pass
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # exists (another user's) or unknowable: keep its files
+    return True
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
@@ -512,6 +557,12 @@ def read_plan_json(path: str | Path, *, instance: Instance | None = None) -> Pla
     a file that is missing, not JSON, or has missing keys, wrong types or unknown ids.
     """
     p = Path(path)
+    if p.is_file() and p.stat().st_size > MAX_PLAN_BYTES:
+        raise InstanceError.at(p, None, f"file too large ({p.stat().st_size / 1e6:,.0f} MB)",
+                               fix=f"a plan.json must be under {MAX_PLAN_BYTES / 1e6:,.0f} MB")
+    if p.exists() and not p.is_file():
+        raise InstanceError.at(p, None, "not a regular file",
+                               fix="pass the plan.json written by `coldchain solve --out`")
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -545,6 +596,7 @@ __all__ = [
     "parse_plan_document",
     "plan_document",
     "read_plan_json",
+    "remove_stale_temps",
     "temp_path",
     "validate_site_ids",
     "write_plan_json",

@@ -32,6 +32,9 @@ _LINE_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp")
 _OSM_FORMATS = {".osm.pbf": "pbf", ".pbf": "pbf", ".osm.bz2": "osm.bz2", ".osm.gz": "osm.gz",
                 ".osm": "osm", ".xml": "osm"}
 _SUPPORTED = ".geojson, .json, .gpkg, .shp, .graphml, .osm, .xml, .osm.bz2, .osm.gz, .pbf, .osm.pbf"
+#: network files above this size are refused before reading (GDAL/osmium would load them
+#: whole); a county is a few MB, all of Guizhou from OSM about 100 MB as PBF
+MAX_NETWORK_BYTES = 2 * 1024**3
 _NODE_ROUND = 1e7  # endpoint coordinates merged when equal after rounding to 1e-7 degree
 _TRUE = {"yes", "true", "1", "y", "t"}
 _FALSE = {"no", "false", "0", "n", "f", ""}
@@ -64,10 +67,25 @@ def load_network(path: str | Path, *, name: str | None = None) -> RoadNetwork:
     p = Path(path)
     source = str(path)
     lower = p.name.lower()
+    try:
+        p.stat()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:  # name too long, a symlink loop, permission denied...
+        raise NetworkError.at(source[:200], None, f"cannot access the file "
+                              f"({exc.strerror or exc})", fix="check the path") from None
     if not p.exists():
         raise NetworkError.at(source, None, "file not found", fix="check the path")
     if p.is_dir():
         raise NetworkError.at(source, None, "is a directory, not a network file")
+    if not p.is_file():  # /dev/zero, a named pipe...: reading could hang or never end
+        raise NetworkError.at(source, None, "not a regular file (a device, pipe or socket)",
+                              fix="name an ordinary network file")
+    size = p.stat().st_size
+    if size > MAX_NETWORK_BYTES:
+        raise NetworkError.at(source, None, f"file too large ({size / 1e9:,.1f} GB)",
+                              fix=f"network files must be under {MAX_NETWORK_BYTES / 1e9:,.1f} "
+                              "GB; clip the network to the county or use an OSM PBF extract")
     stem = p.name
     for suf in sorted([*_OSM_FORMATS, *_LINE_SUFFIXES, ".graphml"], key=len, reverse=True):
         if lower.endswith(suf):
@@ -221,14 +239,20 @@ def _read_lines(p: Path, source: str) -> tuple[dict[Any, tuple[float, float, flo
         gdf = gdf.to_crs(CRS)
     gdf = gdf.reset_index(drop=True)
     geoms = gdf.geometry
-    is_line = geoms.notna() & geoms.geom_type.isin(["LineString", "MultiLineString"])
+    # geom_type is None for missing geometries (notna() would warn about empty ones)
+    is_line = geoms.geom_type.isin(["LineString", "MultiLineString"]) & ~geoms.is_empty
     if not is_line.any():
         raise NetworkError.at(source, None, "no LineString/MultiLineString features",
                               got=f"{len(gdf)} features", fix="provide a layer of road lines")
     if not is_line.all():
-        logger.warning("%s: ignoring %d non-line features", source, int((~is_line).sum()))
+        logger.warning("%s: ignoring %d non-line or empty features", source,
+                       int((~is_line).sum()))
     gdf = gdf[is_line]
     parts = gdf.explode(index_parts=True)
+    empty_parts = parts.geometry.is_empty.to_numpy()
+    if empty_parts.any():  # a MultiLineString with an empty member: drop that member
+        logger.warning("%s: ignoring %d empty line parts", source, int(empty_parts.sum()))
+        parts = parts[~empty_parts]
     rows = parts.index.get_level_values(0).to_numpy()
     part_no = parts.index.get_level_values(1).to_numpy()
     n_parts = Counter(rows.tolist())
@@ -276,7 +300,12 @@ def _read_lines(p: Path, source: str) -> tuple[dict[Any, tuple[float, float, flo
             eid = f"{eid}.{part}"
         sf = 1.0
         if _present(factors[i]):
-            sf = float(factors[i])
+            try:
+                sf = float(factors[i])
+            except (TypeError, ValueError):
+                raise NetworkError.at(source, f"{where}.speed_factor", "not a number",
+                                      got=factors[i], fix="write a number > 0, e.g. 0.8"
+                                      ) from None
             if not (math.isfinite(sf) and sf > 0):
                 raise NetworkError.at(source, f"{where}.speed_factor", "must be > 0", got=sf)
         roads.append(_Road(u=int(inverse[i]), v=int(inverse[n + i]), coords=xy, length=length,
