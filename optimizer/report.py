@@ -250,7 +250,7 @@ def _input_files(instance: Instance) -> set[Path]:
     toml = src if src.is_file() else src / "instance.toml"
     out.add(toml.resolve())
     try:
-        doc = tomllib.loads(toml.read_text(encoding="utf-8"))
+        doc = tomllib.loads(toml.read_text(encoding="utf-8-sig"))
         for v in (doc.get("files") or {}).values():
             if isinstance(v, str):
                 out.add((toml.parent / v).resolve())
@@ -655,6 +655,12 @@ def write_outputs(
     out = Path(out_dir)
     paths = {name: out / name for name in OUTPUT_NAMES}
     inputs = _input_files(instance)
+    if instance.source is not None:
+        src = Path(instance.source)
+        inst_dir = (src.parent if src.suffix else src).resolve()
+        if out.resolve() == inst_dir:
+            raise InputError.at(out, None, "is the instance's own directory",
+                                fix="choose another --out directory")
     for p in paths.values():
         if p.resolve() in inputs:
             raise InputError.at(p, None, "would overwrite an input file of instance "
