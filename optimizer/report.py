@@ -655,16 +655,16 @@ def write_outputs(
     out = Path(out_dir)
     paths = {name: out / name for name in OUTPUT_NAMES}
     inputs = _input_files(instance)
+    for p in paths.values():
+        if p.resolve() in inputs:
+            raise InputError.at(p, None, "would overwrite an input file of instance "
+                                f"{instance.name}", fix="choose another --out directory")
     if instance.source is not None:
         src = Path(instance.source)
         inst_dir = (src.parent if src.suffix else src).resolve()
         if out.resolve() == inst_dir:
             raise InputError.at(out, None, "is the instance's own directory",
                                 fix="choose another --out directory")
-    for p in paths.values():
-        if p.resolve() in inputs:
-            raise InputError.at(p, None, "would overwrite an input file of instance "
-                                f"{instance.name}", fix="choose another --out directory")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -261,18 +261,18 @@ def test_output_never_overwrites_an_input(planned, tmp_path: Path, victim: str) 
     assert _snapshot(d) == before
 
 
-def test_out_in_instance_dir_keeps_inputs(planned, tmp_path: Path) -> None:
-    """--out at the instance folder itself: allowed today when no name collides (see the
-    report); every input file stays byte-identical."""
+def test_out_in_instance_dir_is_refused(planned, tmp_path: Path) -> None:
+    """--out at the instance folder itself is refused; every input file stays
+    byte-identical."""
     instance, p = planned
     d = copy_tiny(tmp_path / "inst")
     from optimizer.solve import load_instance
 
     inst2 = load_instance(d)
     before = _snapshot(d)
-    write_outputs(d, inst2, p.result, networks=p.networks, matrices=p.matrices)
-    after = _snapshot(d)
-    assert {n: after[n] for n in before} == before
+    with pytest.raises(InputError, match="is the instance's own directory"):
+        write_outputs(d, inst2, p.result, networks=p.networks, matrices=p.matrices)
+    assert _snapshot(d) == before
 
 
 def test_temp_names_carry_the_pid() -> None:
