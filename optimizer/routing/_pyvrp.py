@@ -37,6 +37,34 @@ _BIG = 10**9  # stand-in for unreachable arcs
 MAX_PENALTY = 1e9
 
 
+
+def _run(
+    data: pyvrp.ProblemData,
+    *,
+    seconds: float,
+    seed: int,
+    iterations: int | None,
+    what: str,
+    initial: pyvrp.Solution | None = None,
+) -> tuple[pyvrp.Solution, float] | None:
+    """One PyVRP solve for ``seconds`` (and at most ``iterations``): its best solution and
+    cost when feasible, else None."""
+    stop: pyvrp.stop.StoppingCriterion = MaxRuntime(max(0.02, seconds))
+    if iterations is not None:
+        stop = MultipleCriteria([MaxIterations(int(iterations)), stop])
+    params = pyvrp.SolveParams(penalty=pyvrp.PenaltyParams(max_penalty=MAX_PENALTY))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PenaltyBoundWarning)
+        res = pyvrp.solve(data, stop=stop, seed=int(seed), collect_stats=False, display=False,
+                          params=params, initial_solution=initial)
+    if caught:
+        log.debug("%s: %s", what, str(caught[0].message).strip().splitlines()[0])
+    best = res.best
+    if not best.is_feasible():
+        log.info("%s found no feasible solution (cost %s)", what, res.cost())
+        return None
+    return best, float(res.cost())
+
 def unsupported_reason(problem: RoutingProblem) -> str | None:
     """Why PyVRP cannot express ``problem`` exactly, or None if it can."""
     for v in problem.vehicles:
@@ -161,21 +189,10 @@ def solve_pyvrp(
     if reason is not None:
         raise ValueError(f"PyVRP cannot express this problem: {reason}")
     data, members, _ = build_data(problem)
-    stop: pyvrp.stop.StoppingCriterion = MaxRuntime(max(0.05, time_limit_s))
-    if max_iterations is not None:
-        stop = MultipleCriteria([MaxIterations(int(max_iterations)), stop])
-    params = pyvrp.SolveParams(penalty=pyvrp.PenaltyParams(max_penalty=MAX_PENALTY))
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", PenaltyBoundWarning)
-        res = pyvrp.solve(
-            data, stop=stop, seed=int(seed), collect_stats=False, display=False, params=params
-        )
-    if caught:
-        log.debug("PyVRP: %s", str(caught[0].message).strip().splitlines()[0])
-    best = res.best
-    if not best.is_feasible():
-        log.info("PyVRP found no feasible solution (cost %s)", res.cost())
+    run = _run(data, seconds=time_limit_s, seed=seed, iterations=max_iterations, what="PyVRP")
+    if run is None:
         return None
+    best, cost = run
     free = [list(vs) for vs in members]
     routes: list[RawRoute] = []
     served: set[int] = set()
@@ -186,7 +203,7 @@ def solve_pyvrp(
         served.update(seq)
         routes.append(RawRoute(v, seq, None))
     dropped = tuple(i for i in range(len(problem.stops)) if i not in served)
-    return RawResult(tuple(routes), dropped, float(res.cost()) / _MONEY_SCALE, "pyvrp")
+    return RawResult(tuple(routes), dropped, cost / _MONEY_SCALE, "pyvrp")
 
 
 # ---- relaxation of the rich problem (warm start for OR-Tools) ---------------------------
@@ -357,21 +374,11 @@ def solve_relaxed(
     repaired plan still misses mandatory stops.
     """
     data, members = build_relaxed_data(problem)
-    stop: pyvrp.stop.StoppingCriterion = MaxRuntime(max(0.05, time_limit_s))
-    if max_iterations is not None:
-        stop = MultipleCriteria([MaxIterations(int(max_iterations)), stop])
-    params = pyvrp.SolveParams(penalty=pyvrp.PenaltyParams(max_penalty=MAX_PENALTY))
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", PenaltyBoundWarning)
-        res = pyvrp.solve(
-            data, stop=stop, seed=int(seed), collect_stats=False, display=False, params=params
-        )
-    if caught:
-        log.debug("PyVRP: %s", str(caught[0].message).strip().splitlines()[0])
-    best = res.best
-    if not best.is_feasible():
-        log.info("PyVRP relaxation found no feasible solution (cost %s)", res.cost())
+    run = _run(data, seconds=time_limit_s, seed=seed, iterations=max_iterations,
+               what="PyVRP relaxation")
+    if run is None:
         return None
+    best, cost = run
     free = [list(g) for g in members]
     trips: dict[int, list[list[int]]] = {}
     for route in best.routes():
@@ -381,7 +388,7 @@ def solve_relaxed(
             if act.is_client():
                 seqs[int(act.trip)].append(int(act.idx))
         trips[ch[0]] = [seqs[k] for k in sorted(seqs)]
-    raw = repair(problem, trips, status="pyvrp-relaxed", solver_objective=res.cost() / _MONEY_SCALE)
+    raw = repair(problem, trips, status="pyvrp-relaxed", solver_objective=cost / _MONEY_SCALE)
     if any(problem.stops[i].drop_penalty_fen is None for i in raw.dropped):
         log.info("PyVRP relaxation: repaired plan misses mandatory stops")
         return None
@@ -467,12 +474,6 @@ def lrp_run(
     init: list[tuple[int, tuple[int, ...]]] | None,
 ) -> list[tuple[int, tuple[int, ...]]] | None:
     """One PyVRP run; returns (depot, customers) routes or None if infeasible."""
-    from pyvrp.exceptions import PenaltyBoundWarning
-    from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
-
-    stop: pyvrp.stop.StoppingCriterion = MaxRuntime(max(0.02, seconds))
-    if iterations is not None:
-        stop = MultipleCriteria([MaxIterations(int(iterations)), stop])
     initial = None
     if init:
         pos = {d: j for j, d in enumerate(depots)}
@@ -488,16 +489,11 @@ def lrp_run(
             proutes.append(pyvrp.Route(data, list(custs), j))
         if ok:
             initial = pyvrp.Solution(data, proutes)
-    params = pyvrp.SolveParams(penalty=pyvrp.PenaltyParams(max_penalty=1e9))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PenaltyBoundWarning)
-        res = pyvrp.solve(
-            data, stop=stop, seed=seed, collect_stats=False, display=False, params=params,
-            initial_solution=initial,
-        )
-    best = res.best
-    if not best.is_feasible():
+    run = _run(data, seconds=seconds, seed=seed, iterations=iterations, what="PyVRP (LRP)",
+               initial=initial)
+    if run is None:
         return None
+    best = run[0]
     out: list[tuple[int, tuple[int, ...]]] = []
     for r in best.routes():
         custs = tuple(int(a.idx) for a in r if a.is_client())
