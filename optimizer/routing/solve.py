@@ -29,6 +29,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from optimizer import check
 from optimizer.errors import InfeasibleError
@@ -225,6 +226,20 @@ def precheck(problem: RoutingProblem) -> None:
 
 
 # ---- main entry -------------------------------------------------------------------------
+def _consider(problem: RoutingProblem, raw: Any, engine: str, t0: float,
+              candidates: list[RoutingSolution]) -> Any:
+    """Add ``raw`` to ``candidates`` when the checker accepts it; return it as a warm start."""
+    if raw is None:
+        return None
+    sol = assemble(problem, raw, engine, time.perf_counter() - t0)
+    _, viol = check.evaluate(problem, sol)
+    if viol:
+        log.warning("%s plan rejected by the checker: %s", engine, viol[0])
+        return None
+    candidates.append(sol)
+    return to_raw(sol)
+
+
 def solve_routing(
     problem: RoutingProblem,
     *,
@@ -279,14 +294,7 @@ def solve_routing(
         except (ValueError, RuntimeError, OverflowError) as exc:  # PyVRP data validation
             log.warning("PyVRP relaxation unavailable: %s", exc)
             raw = None
-        if raw is not None:
-            sol = assemble(problem, raw, "pyvrp-relaxed", time.perf_counter() - t0)
-            _, viol = check.evaluate(problem, sol)
-            if viol:
-                log.warning("repaired PyVRP relaxation rejected by the checker: %s", viol[0])
-            else:
-                candidates.append(sol)
-                warm = to_raw(sol)
+        warm = _consider(problem, raw, "pyvrp-relaxed", t0, candidates) or warm
 
     if use_pyvrp:
         share = 1.0 if engine == "pyvrp" else PYVRP_SHARE
@@ -294,14 +302,7 @@ def solve_routing(
         raw = _pyvrp.solve_pyvrp(
             problem, time_limit_s=time_limit_s * share, seed=seed, max_iterations=iters
         )
-        if raw is not None:
-            sol = assemble(problem, raw, "pyvrp", time.perf_counter() - t0)
-            _, viol = check.evaluate(problem, sol)
-            if viol:
-                log.warning("PyVRP solution rejected by the checker: %s", viol[0])
-            else:
-                candidates.append(sol)
-                warm = to_raw(sol)
+        warm = _consider(problem, raw, "pyvrp", t0, candidates) or warm
 
     if engine != "pyvrp":
         from optimizer.routing import _ortools
