@@ -153,11 +153,14 @@ class MipBuilder:
 
     def solve(
         self, *, time_limit_s: float, backend: Backend = "scip", log: bool = False,
-        relax: bool = False,
+        relax: bool = False, cutoff: float | None = None,
     ) -> MipSolution:
         """Solve with a wall-clock limit; status mapped to the location vocabulary.
 
         ``relax=True`` drops integrality (LP relaxation), e.g. with ``backend="glop"``.
+        ``cutoff`` (HiGHS only, minimisation): only solutions with objective below it are
+        sought (nodes whose bound reaches it are pruned); if none exists the status is
+        ``"infeasible"``, which then means "nothing better than the cutoff".
         """
         t0 = time.perf_counter()
         lb = np.concatenate(self._lb) if self._lb else np.zeros(0)
@@ -187,7 +190,10 @@ class MipBuilder:
         if not solver.solver_is_supported():  # pragma: no cover - depends on the wheel
             raise RuntimeError(f"OR-Tools backend {backend!r} is not available")
         solver.set_time_limit_in_seconds(max(0.01, float(time_limit_s)))
-        solver.set_solver_specific_parameters(_params(backend))
+        params = _params(backend)
+        if cutoff is not None and backend == "highs" and not self.maximize:
+            params += f"objective_bound = {float(cutoff)!r}\n"
+        solver.set_solver_specific_parameters(params)
         solver.enable_output(log)
         build_s = time.perf_counter() - t0
         solver.solve(model)

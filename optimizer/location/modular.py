@@ -6,17 +6,17 @@ seasons costs ``add_cost`` / ``remove_cost`` per module. Villages send produce o
 they reach within the pre-cooling deadline (``allowed`` mask). Produce that is not served is
 lost at its value.
 
-Units: supply in kg/day, module capacity in kg per turn, turns per day, money in yuan:
-``transport_cost`` and ``unserved_value`` in yuan/kg, ``module_cost`` in yuan per module per
-season, ``open_cost`` in yuan for the horizon (amortised). Daily flow costs are multiplied by
-``season_days`` (default 1, i.e. a "typical day" per season).
+Units: supply in kg/day, module capacity in kg per turn (one size, or one per site), turns
+per day, money in yuan: ``transport_cost`` and ``unserved_value`` in yuan/kg, ``module_cost``
+in yuan per module per season, ``open_cost`` in yuan for the horizon (amortised). Daily flow
+costs are multiplied by ``season_days`` (default 1, i.e. a "typical day" per season).
 
 Model (f = served fraction, so single sourcing is just ``f`` binary)::
 
     min  sum_j F_j z_j + sum_s pi_s sum_t [ sum_j (M_tj n_tsj + A a+_tsj + R a-_tsj)
          + days_t sum_i q_tsi ( sum_j c_ij f_tsij + v_i (1 - sum_j f_tsij) ) ]
     s.t. sum_j f_tsij <= 1                                  (serve at most all produce)
-         sum_i q_tsi f_tsij <= module_kg turns_t n_tsj      (module capacity)
+         sum_i q_tsi f_tsij <= K_j turns_t n_tsj            (module capacity, K = module_kg)
          f_tsij <= z_j ; n_tsj <= N_j z_j                   (only at open sites)
          n_tsj - n_t-1,sj = a+_tsj - a-_tsj, n_-1 = initial  (module changes)
          f_tsij = 0 where travel time > pre-cooling deadline
@@ -43,7 +43,7 @@ def modular_location(
     unserved_yuan_per_kg: np.ndarray | float,
     open_cost_yuan: np.ndarray,
     module_cost_yuan: np.ndarray | float,
-    module_kg: float,
+    module_kg: float | np.ndarray,
     turns_per_day: np.ndarray | float,
     *,
     season_days: np.ndarray | None = None,
@@ -66,7 +66,8 @@ def modular_location(
         unserved_yuan_per_kg: (I,) or scalar value lost per kg not pre-cooled.
         open_cost_yuan: (J,) cost of opening a site (ignored for ``existing`` sites).
         module_cost_yuan: scalar, (T,) or (T, J) cost per module held in a season.
-        module_kg: capacity of one module per turn (kg).
+        module_kg: capacity of one module per turn (kg): a scalar, or (J,) when sites use
+            different module sizes.
         turns_per_day: scalar or (T,) turns per day (cool-down cycles).
         season_days: (T,) days represented by each season's daily flows (default 1).
         add_cost_yuan, remove_cost_yuan: per module added / removed between seasons
@@ -113,8 +114,11 @@ def modular_location(
     exist = np.zeros(j_n, bool) if existing is None else np.asarray(existing, bool)
     if exist.shape != (j_n,):
         raise InstanceError.at(None, "existing", f"must have shape ({j_n},)", got=exist.shape)
-    if not (math.isfinite(module_kg) and module_kg > 0):
-        raise InstanceError.at(None, "module_kg", "must be > 0", got=module_kg)
+    mkg = _vec(module_kg, (j_n,), "module_kg")
+    if not (np.isfinite(mkg).all() and (mkg > 0).all()):
+        j = int(np.flatnonzero(~(np.isfinite(mkg) & (mkg > 0)))[0])
+        raise InstanceError.at(None, "module_kg" if np.ndim(module_kg) == 0
+                               else f"module_kg[{j}]", "must be > 0", got=float(mkg[j]))
     prob = (np.full(s_n, 1.0 / s_n) if scenario_prob is None
             else _vec(scenario_prob, (s_n,), "scenario_prob"))
     if abs(prob.sum() - 1.0) > 1e-9:
@@ -145,7 +149,7 @@ def modular_location(
     # capacity per (t, s, j)
     cap_row = (tt * s_n + ss) * j_n + jj
     k = t_n * s_n * j_n
-    cap_coef = module_kg * turns[:, None, None] * np.ones((t_n, s_n, j_n))
+    cap_coef = mkg[None, None, :] * turns[:, None, None] * np.ones((t_n, s_n, j_n))
     mb.add_rows(np.concatenate([cap_row, np.arange(k)]),
                 np.concatenate([f[tt, ss, ii, jj], n.ravel()]),
                 np.concatenate([q[tt, ss, ii], -cap_coef.ravel()]), n_rows=k, ub=0.0)

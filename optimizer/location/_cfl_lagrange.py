@@ -1,0 +1,323 @@
+"""Lagrangian machinery for the split-demand capacitated facility location problem (CFLP).
+
+Used by :func:`optimizer.location.facility.capacitated_fl` on large instances (e.g. the
+100 x 1,000 OR-Library capa/capb/capc size) where the strong LP with ``n*m`` linking rows
+``x_ij <= y_j`` is too slow for a direct MIP. Pure numpy/scipy; no OR-Tools here.
+
+Notation (all costs in the caller's money unit, e.g. yuan): ``c[i, j]`` cost of serving the
+*whole* demand of client ``i`` from site ``j``; ``d[i]`` demand and ``s[j]`` capacity in the
+same demand unit (e.g. t/day); ``f[j]`` opening cost; ``x[i, j]`` fraction of ``d[i]`` served
+by ``j``.
+
+Relaxing ``sum_j x_ij = 1`` with multipliers ``lam`` leaves one continuous knapsack per site:
+``v_j(lam) = f_j + min { sum_i (c_ij - lam_i) x_ij : sum_i d_i x_ij <= s_j, 0 <= x <= 1 }``
+and ``L(lam) = sum_i lam_i + sum_j min(0, v_j)``. Its maximum equals the strong LP bound.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import linprog
+from scipy.sparse import coo_matrix
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LagrangeState:
+    """Best multipliers found and what they prove.
+
+    Attributes:
+        lam: (n,) multipliers (money per client).
+        lb: ``L(lam)``, a lower bound on the optimum (money).
+        v: (m,) site values ``v_j(lam)`` (money): opening ``j`` changes the bound by ``v_j``.
+        ub: cost of the best feasible plan found (money), ``inf`` if none.
+        open: sites open in that plan (ascending indices).
+        flow: (n, m) its fractions ``x_ij``, or ``None``.
+        iterations: subgradient iterations run.
+    """
+
+    lam: np.ndarray
+    lb: float
+    v: np.ndarray
+    ub: float
+    open: np.ndarray
+    flow: np.ndarray | None
+    iterations: int
+
+
+def site_values(c: np.ndarray, d: np.ndarray, s: np.ndarray, f: np.ndarray,
+                lam: np.ndarray, allowed: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Solve every site's continuous knapsack at ``lam``.
+
+    Only pairs with negative reduced cost ``c_ij - lam_i`` enter a knapsack; they are
+    sorted by reduced cost per demand unit within each site (one ``lexsort``).
+
+    Returns ``(v, x)``: (m,) values ``v_j`` and the (n, m) knapsack fractions (for an open
+    site; the caller ignores the columns of sites it keeps closed).
+    """
+    n, m = c.shape
+    red = c - lam[:, None]
+    ii, jj = np.nonzero((red < 0) & allowed)
+    x = np.zeros((n, m))
+    v = f.astype(float).copy()
+    if ii.size == 0:
+        return v, x
+    rv = red[ii, jj]
+    order = np.lexsort((rv / d[ii], jj))
+    ii, jj, rv = ii[order], jj[order], rv[order]
+    w = d[ii]
+    cs = np.cumsum(w)
+    first = np.r_[True, jj[1:] != jj[:-1]]
+    group_start = np.maximum.accumulate(np.where(first, np.arange(ii.size), 0))
+    before = cs - w - (cs[group_start] - w[group_start])
+    frac = np.clip((s[jj] - before) / w, 0.0, 1.0)
+    x[ii, jj] = frac
+    v += np.bincount(jj, weights=rv * frac, minlength=m)
+    return v, x
+
+
+def capacity_prices(c: np.ndarray, d: np.ndarray, s: np.ndarray, lam: np.ndarray,
+                    allowed: np.ndarray) -> np.ndarray:
+    """(m,) knapsack capacity prices ``mu_j >= 0`` (money per demand unit) at ``lam``:
+    minus the reduced cost per unit of the first item that does not fit whole (0 if the
+    knapsack is not full). ``c_ij - lam_i + mu_j d_i`` is then a lower bound on the rise of
+    site ``j``'s knapsack value per unit of ``x_ij`` forced in."""
+    n, m = c.shape
+    red = c - lam[:, None]
+    ii, jj = np.nonzero((red < 0) & allowed)
+    mu = np.zeros(m)
+    if ii.size == 0:
+        return mu
+    ratio = red[ii, jj] / d[ii]
+    order = np.lexsort((ratio, jj))
+    ii, jj, ratio = ii[order], jj[order], ratio[order]
+    w = d[ii]
+    cs = np.cumsum(w)
+    first = np.r_[True, jj[1:] != jj[:-1]]
+    group_start = np.maximum.accumulate(np.where(first, np.arange(ii.size), 0))
+    upto = cs - (cs[group_start] - w[group_start])  # capacity used including this item
+    crit = upto > s[jj] * (1 + 1e-12)
+    # first critical item per site
+    k = np.flatnonzero(crit)
+    if k.size:
+        js, first_k = np.unique(jj[k], return_index=True)
+        mu[js] = -ratio[k[first_k]]
+    return mu
+
+
+def transport(c: np.ndarray, d: np.ndarray, s: np.ndarray, allowed: np.ndarray,
+              open_sites: np.ndarray, *, nearest: int | None = None
+              ) -> tuple[float, np.ndarray | None]:
+    """Cheapest split assignment to the ``open_sites`` (transportation LP, HiGHS).
+
+    ``nearest`` restricts each client to its that many cheapest open sites (a heuristic
+    shortcut: the LP is then an upper bound; ``inf`` if that restriction is infeasible).
+
+    Returns ``(cost, x)`` with ``x`` the (n, m) fractions; ``(inf, None)`` if infeasible.
+    The cost excludes opening costs.
+    """
+    n, m = c.shape
+    k = open_sites.size
+    if k == 0:
+        return math.inf, None
+    sub = allowed[:, open_sites]
+    if nearest is not None and nearest < k:
+        cs = np.where(sub, c[:, open_sites], np.inf)
+        kth = np.partition(cs, nearest - 1, axis=1)[:, nearest - 1]
+        sub = sub & (cs <= kth[:, None])
+    ii, kk = np.nonzero(sub)
+    if np.unique(ii).size < n:
+        return math.inf, None
+    nv = ii.size
+    cols = np.arange(nv)
+    a_eq = coo_matrix((np.ones(nv), (ii, cols)), shape=(n, nv)).tocsr()
+    a_ub = coo_matrix((d[ii], (kk, cols)), shape=(k, nv)).tocsr()
+    res = linprog(c[ii, open_sites[kk]], A_ub=a_ub, b_ub=s[open_sites], A_eq=a_eq,
+                  b_eq=np.ones(n), bounds=(0.0, 1.0), method="highs")
+    if res.status != 0:
+        return math.inf, None
+    x = np.zeros((n, m))
+    x[ii, open_sites[kk]] = np.clip(res.x, 0.0, 1.0)
+    return float(res.fun), x
+
+
+def repair(v: np.ndarray, s: np.ndarray, total_d: float,
+            open_mask: np.ndarray) -> np.ndarray:
+    """Add the cheapest closed sites (by ``v_j`` per capacity) until capacity covers demand."""
+    out = open_mask.copy()
+    short = total_d - float(s[out].sum())
+    if short <= 0:
+        return out
+    closed = np.flatnonzero(~out)
+    key = np.maximum(v[closed], 0.0) / np.maximum(s[closed], 1e-12)
+    for j in closed[np.argsort(key, kind="stable")]:
+        out[j] = True
+        short -= s[j]
+        if short <= 0:
+            break
+    return out
+
+
+def evaluate_open(c: np.ndarray, d: np.ndarray, s: np.ndarray, f: np.ndarray,
+                  allowed: np.ndarray, open_mask: np.ndarray, *, nearest: int | None = 12
+                  ) -> tuple[float, np.ndarray, np.ndarray | None]:
+    """Cost of opening ``open_mask`` (transport LP), then drop sites left without flow.
+
+    ``nearest``: see :func:`transport` (falls back to the full LP when infeasible).
+
+    Returns ``(cost, open_mask, x)``; ``cost = inf`` if infeasible.
+    """
+    sites = np.flatnonzero(open_mask)
+    tc, x = transport(c, d, s, allowed, sites, nearest=nearest)
+    if x is None and nearest is not None:
+        tc, x = transport(c, d, s, allowed, sites)
+    if x is None:
+        return math.inf, open_mask, None
+    used = x.sum(axis=0) > 1e-9
+    mask = open_mask & used
+    return tc + float(f[mask].sum()), mask, x
+
+
+def subgradient(c: np.ndarray, d: np.ndarray, s: np.ndarray, f: np.ndarray,
+                allowed: np.ndarray, *, deadline: float, max_iter: int = 1500,
+                heuristic_every: int = 50, max_heuristics: int = 10,
+                target_share: float = 0.05) -> LagrangeState:
+    """Maximise ``L(lam)`` by subgradient steps (Held-Wolfe-Crowder, step halving on stalls)
+    with a Lagrangian heuristic (open the relaxed sites, repair capacity, transport LP).
+
+    Args:
+        c, d, s, f, allowed: see the module docstring; ``allowed`` (n, m) bool.
+        deadline: ``time.perf_counter()`` value after which to stop (s).
+        max_iter: subgradient iteration cap.
+        heuristic_every: run the heuristic every this many iterations.
+        max_heuristics: cap on transport-LP solves.
+        target_share: Polyak step target ``min(UB, best LB * (1 + target_share))``.
+    """
+    n, m = c.shape
+    total_d = float(d.sum())
+    cm = np.where(allowed, c, np.inf)
+    # start: cheapest cost plus the site's opening cost spread over a full load
+    lam = np.min(cm + f[None, :] * d[:, None] / np.maximum(s[None, :], 1e-12), axis=1)
+    lam = np.where(np.isfinite(lam), lam, 0.0)
+    best = (lam.copy(), -math.inf, np.zeros(m))
+    ub, ub_open, ub_x = math.inf, np.zeros(0, np.int64), None
+    theta, stall, n_heur = 2.0, 0, 0
+    seen: set[bytes] = set()
+    it = 0
+    for it in range(1, max_iter + 1):
+        v, x = site_values(c, d, s, f, lam, allowed)
+        is_open = v < 0
+        lb = float(lam.sum() + v[is_open].sum())
+        improved = lb > best[1] + 1e-12 * max(1.0, abs(lb))
+        if improved:
+            best, stall = (lam.copy(), lb, v.copy()), 0
+        else:
+            stall += 1
+            if stall >= 20:
+                theta, stall = theta / 2.0, 0
+        if n_heur < max_heuristics and it % heuristic_every == 0:
+            mask = repair(v, s, total_d, is_open)
+            key = mask.tobytes()
+            if key not in seen:
+                seen.add(key)
+                n_heur += 1
+                cost, used, hx = evaluate_open(c, d, s, f, allowed, mask)
+                if cost < ub:
+                    ub, ub_open, ub_x = cost, np.flatnonzero(used), hx
+        if it % 50 == 0:
+            logger.debug("subgradient it=%d lb=%.4f best=%.4f ub=%.4f theta=%.2e heur=%d",
+                         it, lb, best[1], ub, theta, n_heur)
+        if (math.isfinite(ub) and ub - best[1] <= 1e-9 * max(1.0, abs(ub))) or theta < 1e-4:
+            break
+        if time.perf_counter() > deadline:
+            break
+        g = 1.0 - x[:, is_open].sum(axis=1)
+        norm = float(g @ g)
+        if norm <= 1e-18:
+            break  # relaxed solution satisfies the relaxed rows: L = LP optimum here
+        target = min(ub, best[1] + target_share * abs(best[1]) + 1.0)
+        lam = lam + theta * max(target - lb, 1e-9 * abs(target)) / norm * g
+    return LagrangeState(lam=best[0], lb=best[1], v=best[2], ub=ub, open=ub_open, flow=ub_x,
+                         iterations=it)
+
+
+def local_search(c: np.ndarray, d: np.ndarray, s: np.ndarray, f: np.ndarray,
+                 allowed: np.ndarray, open_mask: np.ndarray, order_key: np.ndarray, *,
+                 deadline: float, max_evals: int = 200,
+                 site_xy_cost: np.ndarray | None = None, swap_width: int = 3
+                 ) -> tuple[float, np.ndarray, np.ndarray | None]:
+    """First-improvement drop / add / swap search over open sets (transport LP per move).
+
+    Args:
+        open_mask: (m,) starting open set.
+        order_key: (m,) attractiveness of each site (lower first), e.g. ``v_j(lam)``.
+        deadline: ``time.perf_counter()`` value after which to stop (s).
+        max_evals: cap on transport-LP solves.
+        site_xy_cost: (m, m) dissimilarity of sites (e.g. distance between their cost
+            columns); enables swap moves to the ``swap_width`` most similar closed sites.
+
+    Returns ``(cost, open_mask, x)`` of the best plan (``inf`` if none found).
+    """
+    total_d = float(d.sum())
+    best, mask, bx = evaluate_open(c, d, s, f, allowed, open_mask)
+    evals = 1
+    improved = True
+    while improved and evals < max_evals and time.perf_counter() < deadline:
+        improved = False
+        # drop: least-loaded open sites first
+        load = (bx * d[:, None]).sum(axis=0) if bx is not None else np.zeros(c.shape[1])
+        for j in np.flatnonzero(mask)[np.argsort(load[mask] / np.maximum(f[mask], 1e-9))]:
+            if evals >= max_evals or time.perf_counter() > deadline:
+                break
+            trial = mask.copy()
+            trial[j] = False
+            if float(s[trial].sum()) < total_d:
+                continue
+            cost, used, x = evaluate_open(c, d, s, f, allowed, trial)
+            evals += 1
+            if cost < best - 1e-9 * max(1.0, abs(best)):
+                best, mask, bx, improved = cost, used, x, True
+                break
+        if improved:
+            continue
+        # swap: close an open site, open one of the closed sites nearest to it
+        if site_xy_cost is not None:
+            for j in np.flatnonzero(mask)[np.argsort(load[mask] / np.maximum(f[mask], 1e-9))]:
+                if improved or evals >= max_evals or time.perf_counter() > deadline:
+                    break
+                closed = np.flatnonzero(~mask)
+                near = closed[np.argsort(site_xy_cost[j, closed], kind="stable")][:swap_width]
+                for k in near:
+                    if evals >= max_evals or time.perf_counter() > deadline:
+                        break
+                    trial = mask.copy()
+                    trial[j], trial[k] = False, True
+                    if float(s[trial].sum()) < total_d:
+                        continue
+                    cost, used, x = evaluate_open(c, d, s, f, allowed, trial)
+                    evals += 1
+                    if cost < best - 1e-9 * max(1.0, abs(best)):
+                        best, mask, bx, improved = cost, used, x, True
+                        break
+        if improved:
+            continue
+        # add: most attractive closed sites first
+        closed = np.flatnonzero(~mask)
+        for j in closed[np.argsort(order_key[closed], kind="stable")][:15]:
+            if evals >= max_evals or time.perf_counter() > deadline:
+                break
+            trial = mask.copy()
+            trial[j] = True
+            cost, used, x = evaluate_open(c, d, s, f, allowed, trial)
+            evals += 1
+            if cost < best - 1e-9 * max(1.0, abs(best)):
+                best, mask, bx, improved = cost, used, x, True
+                break
+    return best, mask, bx
