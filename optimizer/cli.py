@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -239,31 +238,48 @@ def _register_optional() -> None:
 _register_optional()
 
 
+def _usage_error(exc: BaseException) -> tuple[str, int] | None:
+    """(message, exit code) for a command-line usage error (click's or typer's vendored
+    ``ClickException``: unknown option, bad value, missing argument), else None."""
+    fmt = getattr(exc, "format_message", None)
+    code = getattr(exc, "exit_code", None)
+    if not callable(fmt) or not isinstance(code, int):
+        return None
+    if type(exc).__name__ == "NoArgsIsHelpError":
+        return "", 0
+    return " ".join(str(fmt()).split()), code if code else 2
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 1 internal, 2 input, 3 infeasible)."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     err = Console(stderr=True, highlight=False, soft_wrap=True)
+    if not (sys.argv[1:] if argv is None else argv):
+        argv = ["--help"]
     try:
         rc = app(args=argv, prog_name="coldchain", standalone_mode=False)
     except ColdChainError as exc:
         err.print(f"error: {exc}", markup=False)
         return exc.exit_code
-    except click.exceptions.Abort:
+    except typer.Abort:
         err.print("error: aborted", markup=False)
         return 1
-    except click.exceptions.Exit as exc:
-        return int(exc.exit_code or 0)
-    except click.ClickException as exc:
-        err.print(f"error: {exc.format_message()}", markup=False)
-        return 2
+    except typer.Exit as exc:
+        return int(getattr(exc, "exit_code", 0) or 0)
     except KeyboardInterrupt:
         err.print("error: interrupted", markup=False)
         return 1
     except MemoryError:
         err.print("error: out of memory; reduce the instance size or the limits", markup=False)
         return 1
-    except Exception as exc:  # an internal bug: one line, traceback only on request
-        if os.environ.get("COLDCHAIN_DEBUG"):
+    except Exception as exc:
+        usage = _usage_error(exc)
+        if usage is not None:
+            message, code = usage
+            if message:
+                err.print(f"error: {message}; see coldchain --help", markup=False)
+            return code
+        if os.environ.get("COLDCHAIN_DEBUG"):  # an internal bug: one line unless asked
             raise
         err.print(f"internal error: {type(exc).__name__}: {exc} (please report it; set "
                   "COLDCHAIN_DEBUG=1 to see the traceback)", markup=False)
