@@ -1,0 +1,325 @@
+"""Scaling benchmark: time and peak memory against the number of villages, and the province.
+
+Two parts (both write CSV under ``benchmarks/results/`` and print a summary):
+
+1. **Size sweep** (``--sizes 100,300,1000,3000``). For each size N a synthetic instance with
+   N villages is generated once (cached under ``--work``): the generator is run on a
+   *merged county* whose villages are the NBS villages of the Bijie prefecture counties
+   (520502, 520521, ... in code order, which hold the largest counties) truncated to N,
+   spread over a square of N x 9.8 km2 (the generator's area per village, without its
+   4,000 km2 cap) around the first county's seat; townships, terrain, roads, volumes,
+   sites and fleet are the generator's seeded synthetic parts. Each stage then runs in a
+   **fresh subprocess** (so that ``ru_maxrss`` is the stage's own peak resident memory,
+   interpreter and imports included):
+
+   * ``matrix``: load the road network, snap every site, build every travel matrix;
+   * ``location``: matrices + robust pickup-point covering over the closure samples + the
+     modular cold-store location model (``--location-time`` s limit);
+   * ``routing``: matrices + today's facilities + one peak-day routing of the baseline
+     (``--time-limit`` s, optionally ``--solution-limit``);
+   * ``plan`` (with ``--plan``): the whole ``optimizer.planner.plan`` with the given limits
+     (what ``coldchain solve`` does; the target is <= 5 min at 1,000 villages on 2 cores
+     with default limits: ``--time-limit 10 --location-time 60``).
+
+   The growth exponent b of ``time = a * N**b`` (and of memory) is fitted by least squares
+   on log-log values. Routing time is bounded by its time limit by construction (guided
+   local search runs until the limit): its exponent only means something with a
+   ``--solution-limit``; the sweep therefore also reports the routing model's stop count.
+
+2. **Province batch** (``--province K``): K counties chosen evenly over the 88 sorted by
+   village count are generated (``coldchain generate --counties``) and run with
+   ``coldchain batch --mode plan`` once with 1 worker and once with 2 (fresh results
+   files); wall times give the speed-up, and the 88-county time is extrapolated as
+   ``wall_K x (villages of the 88) / (villages of the K)``.
+
+Examples (the first is cheap; the machine is shared, so keep limits small while developing)::
+
+    python benchmarks/scale.py --sizes 100,300,1000 --time-limit 5 --location-time 10
+    python benchmarks/scale.py --sizes 1000 --plan --time-limit 10 --location-time 60
+    python benchmarks/scale.py --sizes none --province 4 --time-limit 2 --location-time 5
+
+Targets (reported, not asserted): 1,000-village county planned in <= 5 min on 2 cores;
+88 counties in <= 60 min with 2 workers; speed-up with 2 workers >= 1.8x; peak memory
+<= 4 GB per worker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+import json
+import math
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+BASE_COUNTIES_PREFIX = "5205"  # Bijie prefecture: the largest counties first in code order
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+# ----------------------------------------------------------------------------- instances
+
+
+def _village_counts() -> dict[str, int]:
+    path = ROOT / "optimizer" / "data" / "guizhou_villages_nbs2023.csv.gz"
+    counts: dict[str, int] = {}
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            counts[row["county_code"]] = counts.get(row["county_code"], 0) + 1
+    return counts
+
+
+def synthetic_instance(n: int, work: Path, seed: int = 0) -> Path:
+    """Generate (once) the merged-county instance with ``n`` villages; return its directory."""
+    name = f"synthetic-{n}"
+    inst_dir = work / "instances" / name
+    if (inst_dir / "instance.toml").exists():
+        return inst_dir
+    import optimizer._generator_geo as geo
+    import optimizer.generator as gen
+
+    real_load = geo.load_places
+
+    def merged_places(code: str):  # type: ignore[no-untyped-def]
+        codes = [c for c in geo.county_codes() if c.startswith(BASE_COUNTIES_PREFIX)]
+        codes += [c for c in geo.county_codes() if c not in codes]
+        county, townships, villages = real_load(codes[0])
+        for c in codes[1:]:
+            if len(villages) >= n:
+                break
+            _, t2, v2 = real_load(c)
+            townships += t2
+            villages += v2
+        villages = villages[:n]
+        used = {v.township_code for v in villages}
+        townships = [t for t in townships if t.code in used]
+        area = n * geo.KM2_PER_VILLAGE
+        half = math.sqrt(area) / 2 * 1000.0 * 1.1
+        dlon = half / geo._m_per_deg_lon(county.seat_lat)
+        dlat = half / geo._M_PER_DEG_LAT
+        from dataclasses import replace
+
+        county = replace(
+            county, name=f"synthetic {n}", slug=f"synthetic{n}", area_km2=area,
+            bbox=(county.seat_lon - dlon, county.seat_lat - dlat, county.seat_lon + dlon,
+                  county.seat_lat + dlat), real_extent=False)
+        return county, townships, villages
+
+    gen.load_places = merged_places  # type: ignore[assignment]
+    try:
+        return gen.generate_county(codes_first(), seed=seed, name=name,
+                                   instances_dir=work / "instances",
+                                   networks_dir=work / "networks")
+    finally:
+        gen.load_places = real_load  # type: ignore[assignment]
+
+
+def codes_first() -> str:
+    """The county whose code seeds the merged instance's random streams."""
+    import optimizer._generator_geo as geo
+
+    return next(c for c in geo.county_codes() if c.startswith(BASE_COUNTIES_PREFIX))
+
+
+# ----------------------------------------------------------------------------- stages
+
+
+def measure(stage: str, inst_dir: str, time_limit: float, solution_limit: int | None,
+            location_time: float) -> dict[str, object]:
+    """Run one stage in this process; return seconds, peak RSS (MiB) and sizes."""
+    from optimizer.solve import Limits, build_matrices, load_instance, load_instance_network
+
+    inst = load_instance(inst_dir)
+    net = load_instance_network(inst)
+    rss0 = _rss_mb()
+    out: dict[str, object] = {"villages": len(inst.villages),
+                              "nodes": net.graph.number_of_nodes()}
+    t0 = time.perf_counter()
+    if stage == "matrix":
+        m = build_matrices(inst, net)
+        out["sites"] = len(m.coverage.ids)
+    elif stage == "location":
+        from optimizer.planner import (
+            choose_pickup_points,
+            coverage_samples,
+            haul_estimate,
+            locate_cold_stores,
+        )
+
+        m = build_matrices(inst, net)
+        t1 = time.perf_counter()
+        scen = list(inst.scenarios)
+        cov = coverage_samples(inst, net, scen)
+        _, pstatus = choose_pickup_points(inst, cov, time_limit_s=location_time)
+        haul, allowed = haul_estimate(inst, m)
+        seasons, _ = locate_cold_stores(inst, scen, haul, allowed, time_limit_s=location_time)
+        out.update(matrix_s=t1 - t0, pickup_status=pstatus, location_status=seasons[0].status)
+    elif stage == "routing":
+        from optimizer.solve import solve
+
+        res = solve(inst, scenario="peak", network=net,
+                    limits=Limits(time_s=time_limit, solution_limit=solution_limit))
+        out.update(stops=sum(len(r.stops) for r in res.day.routes) + len(res.day.dropped),
+                   routes=len(res.day.routes), engine=res.day.engine,
+                   routing_s=res.day.runtime_s)
+    elif stage == "plan":
+        from optimizer.planner import plan
+
+        res = plan(inst, network=net, limits=Limits(time_s=time_limit,
+                                                    solution_limit=solution_limit),
+                   location_time_s=location_time).result
+        o = res.outcome("peak", "plan") if any(x.scenario == "peak" for x in res.outcomes) \
+            else res.outcomes[-1]
+        out.update(cost_per_order_yuan=o.kpis.cost_per_order_yuan)
+    else:
+        raise ValueError(stage)
+    out.update(stage=stage, seconds=time.perf_counter() - t0, peak_rss_mb=_rss_mb(),
+               rss_after_load_mb=rss0)
+    return out
+
+
+def run_stage(stage: str, inst_dir: Path, args: argparse.Namespace) -> dict[str, object]:
+    """Run ``measure`` in a fresh interpreter (own peak RSS)."""
+    cmd = [sys.executable, __file__, "--_measure", stage, str(inst_dir),
+           "--time-limit", str(args.time_limit), "--location-time", str(args.location_time)]
+    if args.solution_limit:
+        cmd += ["--solution-limit", str(args.solution_limit)]
+    res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    if res.returncode != 0:
+        return {"stage": stage, "error": (res.stderr.strip().splitlines() or ["?"])[-1]}
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def fit_exponent(ns: list[float], ys: list[float]) -> float | None:
+    """Least-squares slope of log(y) on log(n) (None with < 2 usable points)."""
+    pts = [(math.log(n), math.log(y)) for n, y in zip(ns, ys, strict=True) if n > 0 and y > 0]
+    if len(pts) < 2:
+        return None
+    mx = sum(p[0] for p in pts) / len(pts)
+    my = sum(p[1] for p in pts) / len(pts)
+    sxx = sum((p[0] - mx) ** 2 for p in pts)
+    return sum((p[0] - mx) * (p[1] - my) for p in pts) / sxx if sxx > 0 else None
+
+
+# ----------------------------------------------------------------------------- province
+
+
+def province(args: argparse.Namespace) -> list[dict[str, object]]:
+    """Generate K counties, run the batch with 1 and 2 workers; rows of the CSV."""
+    counts = _village_counts()
+    order = sorted(counts, key=lambda c: (counts[c], c))
+    k = min(args.province, len(order))
+    pick = sorted({order[round(i * (len(order) - 1) / max(k - 1, 1))] for i in range(k)})
+    work = Path(args.work) / "province"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    gen = [sys.executable, "-m", "optimizer", "generate", "--counties", ",".join(pick),
+           "--out-dir", str(work), "--jobs", "2"]
+    subprocess.run(gen, check=True, cwd=ROOT, env=env, capture_output=True)
+    rows = []
+    total_all = sum(counts.values())
+    total_k = sum(counts[c] for c in pick)
+    for jobs in (1, 2):
+        out = work / f"results-j{jobs}.jsonl"
+        out.unlink(missing_ok=True)
+        cmd = [sys.executable, "-m", "optimizer", "batch", str(work / "instances"), "--out",
+               str(out), "--jobs", str(jobs), "--time-limit", str(args.time_limit),
+               "--location-time", str(args.location_time), "--mode", args.mode]
+        if args.solution_limit:
+            cmd += ["--solution-limit", str(args.solution_limit)]
+        t0 = time.perf_counter()
+        res = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+        wall = time.perf_counter() - t0
+        recs = [json.loads(x) for x in out.read_text().splitlines()] if out.exists() else []
+        rows.append({
+            "part": "province", "jobs": jobs, "counties": len(pick), "villages": total_k,
+            "wall_s": wall, "exit": res.returncode,
+            "ok": sum(r["status"] == "ok" for r in recs),
+            "max_peak_rss_mb": max((r.get("peak_rss_mb") or 0 for r in recs), default=None),
+            "sum_task_s": sum(r.get("runtime_s") or 0 for r in recs),
+            "extrapolated_88_s": wall * total_all / max(total_k, 1),
+        })
+    if len(rows) == 2 and rows[1]["wall_s"]:
+        rows[1]["speedup"] = float(rows[0]["wall_s"]) / float(rows[1]["wall_s"])  # type: ignore[arg-type]
+    return rows
+
+
+# ----------------------------------------------------------------------------- main
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--sizes", default="100,300,1000,3000",
+                   help="Comma-separated village counts, or 'none'.")
+    p.add_argument("--stages", default="matrix,location,routing")
+    p.add_argument("--plan", action="store_true", help="Also time the whole planner.")
+    p.add_argument("--time-limit", type=float, default=10.0)
+    p.add_argument("--solution-limit", type=int, default=None)
+    p.add_argument("--location-time", type=float, default=60.0)
+    p.add_argument("--province", type=int, default=0, metavar="K",
+                   help="Run the province batch on K counties with 1 and 2 workers.")
+    p.add_argument("--mode", default="plan", choices=("plan", "baseline"))
+    p.add_argument("--work", default=str(ROOT / "benchmarks" / "results" / "scale-work"))
+    p.add_argument("--out", default=str(RESULTS / "scale.csv"))
+    p.add_argument("--_measure", nargs=2, help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args._measure:
+        stage, inst = args._measure
+        res = measure(stage, inst, args.time_limit, args.solution_limit, args.location_time)
+        sys.stdout.write(json.dumps(res) + "\n")
+        return
+    rows: list[dict[str, object]] = []
+    sizes = [] if args.sizes == "none" else [int(s) for s in args.sizes.split(",")]
+    stages = args.stages.split(",") + (["plan"] if args.plan else [])
+    for n in sizes:
+        t0 = time.perf_counter()
+        inst = synthetic_instance(n, Path(args.work))
+        print(f"N={n}: instance {inst} ready ({time.perf_counter() - t0:.1f} s)", flush=True)
+        for stage in stages:
+            r = run_stage(stage, inst, args)
+            r.update(part="sweep", size=n)
+            rows.append(r)
+            print(f"  {stage:9s} {r.get('seconds', float('nan')):8.2f} s  peak "
+                  f"{r.get('peak_rss_mb', float('nan')):7.0f} MiB  {r.get('error', '')}",
+                  flush=True)
+    for stage in stages:
+        # memory: the growth of the peak above the RSS after imports and loading
+        pts = [(float(r["villages"]), float(r["seconds"]),  # type: ignore[arg-type]
+                max(float(r["peak_rss_mb"]) - float(r["rss_after_load_mb"]), 1.0))  # type: ignore[arg-type]
+               for r in rows if r.get("stage") == stage and "seconds" in r]
+        if len(pts) >= 2:
+            bt = fit_exponent([x[0] for x in pts], [x[1] for x in pts])
+            bm = fit_exponent([x[0] for x in pts], [x[2] for x in pts])
+            rows.append({"part": "fit", "stage": stage, "time_exponent": bt,
+                         "memory_exponent": bm})
+            print(f"fit {stage:9s} time ~ N^{bt:.2f}, peak memory above imports ~ N^{bm:.2f}")
+    if args.province:
+        for r in province(args):
+            rows.append(r)
+            print("province " + ", ".join(f"{k}={v:.1f}" if isinstance(v, float) else
+                                          f"{k}={v}" for k, v in r.items()), flush=True)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cols: list[str] = []
+    for r in rows:
+        cols += [k for k in r if k not in cols]
+    tmp = out.with_name(out.name + ".tmp")
+    with tmp.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=cols)
+        w.writeheader()
+        w.writerows(rows)
+    os.replace(tmp, out)
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
