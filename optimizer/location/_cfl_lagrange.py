@@ -268,56 +268,62 @@ def local_search(c: np.ndarray, d: np.ndarray, s: np.ndarray, f: np.ndarray,
     total_d = float(d.sum())
     best, mask, bx = evaluate_open(c, d, s, f, allowed, open_mask)
     evals = 1
+
+    def out_of_budget() -> bool:
+        return evals >= max_evals or time.perf_counter() > deadline
+
+    def accept(trial: np.ndarray) -> bool:
+        """Evaluate the open set ``trial`` (if it has the capacity); keep it if better."""
+        nonlocal best, mask, bx, evals
+        if float(s[trial].sum()) < total_d:
+            return False
+        cost, used, x = evaluate_open(c, d, s, f, allowed, trial)
+        evals += 1
+        if cost < best - 1e-9 * max(1.0, abs(best)):
+            best, mask, bx = cost, used, x
+            return True
+        return False
+
     improved = True
     while improved and evals < max_evals and time.perf_counter() < deadline:
         improved = False
         # drop: least-loaded open sites first
         load = (bx * d[:, None]).sum(axis=0) if bx is not None else np.zeros(c.shape[1])
         for j in np.flatnonzero(mask)[np.argsort(load[mask] / np.maximum(f[mask], 1e-9))]:
-            if evals >= max_evals or time.perf_counter() > deadline:
+            if out_of_budget():
                 break
             trial = mask.copy()
             trial[j] = False
-            if float(s[trial].sum()) < total_d:
-                continue
-            cost, used, x = evaluate_open(c, d, s, f, allowed, trial)
-            evals += 1
-            if cost < best - 1e-9 * max(1.0, abs(best)):
-                best, mask, bx, improved = cost, used, x, True
+            if accept(trial):
+                improved = True
                 break
         if improved:
             continue
         # swap: close an open site, open one of the closed sites nearest to it
         if site_xy_cost is not None:
             for j in np.flatnonzero(mask)[np.argsort(load[mask] / np.maximum(f[mask], 1e-9))]:
-                if improved or evals >= max_evals or time.perf_counter() > deadline:
+                if improved or out_of_budget():
                     break
                 closed = np.flatnonzero(~mask)
                 near = closed[np.argsort(site_xy_cost[j, closed], kind="stable")][:swap_width]
                 for k in near:
-                    if evals >= max_evals or time.perf_counter() > deadline:
+                    if out_of_budget():
                         break
                     trial = mask.copy()
                     trial[j], trial[k] = False, True
-                    if float(s[trial].sum()) < total_d:
-                        continue
-                    cost, used, x = evaluate_open(c, d, s, f, allowed, trial)
-                    evals += 1
-                    if cost < best - 1e-9 * max(1.0, abs(best)):
-                        best, mask, bx, improved = cost, used, x, True
+                    if accept(trial):
+                        improved = True
                         break
         if improved:
             continue
         # add: most attractive closed sites first
         closed = np.flatnonzero(~mask)
         for j in closed[np.argsort(order_key[closed], kind="stable")][:15]:
-            if evals >= max_evals or time.perf_counter() > deadline:
+            if out_of_budget():
                 break
             trial = mask.copy()
             trial[j] = True
-            cost, used, x = evaluate_open(c, d, s, f, allowed, trial)
-            evals += 1
-            if cost < best - 1e-9 * max(1.0, abs(best)):
-                best, mask, bx, improved = cost, used, x, True
+            if accept(trial):
+                improved = True
                 break
     return best, mask, bx
