@@ -90,7 +90,7 @@ import optimizer.solve as _solve_module  # noqa: E402
 solve = _solve_module.solve
 
 
-def plan(instance: Any, **options: Any) -> Any:
+def plan(instance: Any, **options: Any) -> Any:  # type: ignore[no-redef]
     """Plan sites, modules, pickup points and routes: :func:`optimizer.planner.plan`."""
     from optimizer.planner import plan as _plan
 

@@ -303,17 +303,20 @@ _TRUCK_LOAD_FACTOR = 0.85
 def fleet(peak_kg: float, hub_capacity_kg: float) -> list[dict[str, object]]:
     """The county's fleet: reefer trucks for hire sized to carry the whole peak, and today's
     hired ambient trucks sized to reach the hub's pre-cooling capacity (with the reefers)."""
+
+    def day_kg(v: dict[str, object]) -> float:
+        """kg one truck carries per day: capacity x trips x load factor."""
+        return float(str(v["capacity_kg"])) * int(str(v["max_trips"])) * _TRUCK_LOAD_FACTOR
+
     out = []
     for v in FLEET:
         v = dict(v)
-        per_truck = float(v["capacity_kg"]) * int(v["max_trips"]) * _TRUCK_LOAD_FACTOR
         if v["id"] == "reefer-7t":
-            v["count"] = max(int(v["baseline_count"]), math.ceil(peak_kg / per_truck))
+            v["count"] = max(int(str(v["baseline_count"])), math.ceil(peak_kg / day_kg(v)))
         elif v["id"] == "truck-8t":
             reefer = FLEET[0]
-            reefer_kg = (float(reefer["capacity_kg"]) * int(reefer["max_trips"])
-                         * _TRUCK_LOAD_FACTOR * int(reefer["baseline_count"]))
-            n = max(0, math.ceil((hub_capacity_kg - reefer_kg) / per_truck))
+            reefer_kg = day_kg(reefer) * int(str(reefer["baseline_count"]))
+            n = max(0, math.ceil((hub_capacity_kg - reefer_kg) / day_kg(v)))
             v["count"] = v["baseline_count"] = n
         out.append(v)
     return out

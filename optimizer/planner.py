@@ -482,20 +482,20 @@ def plan(
 
     # every remaining routing job (plans of the other scenarios, every baseline) in a pool
     base_fleet = {vt.id: {vt.depot: vt.baseline_count} for vt in instance.vehicle_types}
-    jobs: dict[tuple[str, str], tuple] = {}
+    tasks: dict[tuple[str, str], tuple] = {}
     facs: dict[tuple[str, str], FacilityPlan] = {}
     for sc in chosen:
         orders, produce = day_volumes(instance, sc)
         if sc.id not in done:
             fac = _facilities(instance, sc, per_sc, pickups, village_pickup)
             facs[(sc.id, "plan")] = fac
-            jobs[(sc.id, "plan")] = (instance, sc, fac, mats[sc.id],
+            tasks[(sc.id, "plan")] = (instance, sc, fac, mats[sc.id],
                                      place_fleet(instance, fac, orders))
         base_fac = baseline_facilities(instance, mats[sc.id], produce)
         facs[(sc.id, "baseline")] = base_fac
-        jobs[(sc.id, "baseline")] = (instance, sc, base_fac, mats[sc.id], base_fleet)
-    say(f"routing {len(jobs)} scenario days on {min(jobs_n, len(jobs)) or 1} process(es)")
-    days = _run_jobs(jobs, jobs_n, limits, seed)
+        tasks[(sc.id, "baseline")] = (instance, sc, base_fac, mats[sc.id], base_fleet)
+    say(f"routing {len(tasks)} scenario days on {min(jobs_n, len(tasks)) or 1} process(es)")
+    days = _run_jobs(tasks, jobs_n, limits, seed)
     outcomes: list[ScenarioOutcome] = []
     for sc in chosen:
         for kind in ("baseline", "plan"):

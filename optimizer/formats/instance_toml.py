@@ -224,7 +224,7 @@ class _Table:
                 if header is None:
                     raise InstanceError.at(path, what, "empty file",
                                            fix="write a header row and one row per item")
-                self.rows = []
+                self.rows: list[list[str]] = []
                 for row in reader:
                     if not row or all(not c.strip() for c in row):
                         continue
