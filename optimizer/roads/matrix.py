@@ -13,8 +13,10 @@ quantum grows 8x and the run is repeated. Per-edge rounding is at most 0.01 s an
 from __future__ import annotations
 
 import logging
+import multiprocessing
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +40,7 @@ _M = float(2**30)  # distance units per time unit in the encoding (10,737 km)
 _T_BUDGET = 2**22  # largest safe t_units of a path (encoded value < 2**52)
 _Q_T0 = 0.02  # initial time quantum, seconds
 _CHUNK_CELLS = 4_000_000  # Dijkstra rows per call: chunk x nodes <= this (32 MB of float64)
+_PARALLEL_MIN_SOURCES = 200  # fewer sources than this: one process is faster
 _PATH_CACHE = 64  # predecessor arrays kept by TravelMatrix.path (one per source node)
 
 
@@ -190,26 +193,42 @@ def _encoded_csr(u: np.ndarray, v: np.ndarray, length_m: np.ndarray, time_s: np.
     return sp.csr_matrix((w, (u, v)), shape=(n, n)), ratio
 
 
-def _many_to_many(csr: sp.csr_matrix, sources: np.ndarray) -> np.ndarray:
-    """Encoded shortest-path values between all pairs of ``sources`` (node indices)."""
+def _rows(csr: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Encoded shortest-path values from each node of ``rows`` to each node of ``cols``."""
     n = csr.shape[0]
     chunk = max(1, _CHUNK_CELLS // max(n, 1))
-    out = np.empty((sources.size, sources.size))
-    for s in range(0, sources.size, chunk):
-        rows = dijkstra(csr, directed=True, indices=sources[s:s + chunk])
-        out[s:s + chunk] = rows[:, sources]
+    out = np.empty((rows.size, cols.size))
+    for s in range(0, rows.size, chunk):
+        out[s:s + chunk] = dijkstra(csr, directed=True, indices=rows[s:s + chunk])[:, cols]
     return out
 
 
+def _many_to_many(csr: sp.csr_matrix, sources: np.ndarray, *, jobs: int = 1) -> np.ndarray:
+    """Encoded shortest-path values between all pairs of ``sources`` (node indices).
+
+    With ``jobs`` > 1 and at least ``_PARALLEL_MIN_SOURCES`` sources, the sources are split
+    over that many worker processes (scipy's Dijkstra holds the GIL); the values are the same.
+    """
+    if jobs <= 1 or sources.size < _PARALLEL_MIN_SOURCES:
+        return _rows(csr, sources, sources)
+    parts = np.array_split(sources, min(jobs, sources.size))
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    with ProcessPoolExecutor(max_workers=len(parts), mp_context=ctx) as pool:
+        blocks = list(pool.map(_rows, [csr] * len(parts), parts, [sources] * len(parts)))
+    return np.vstack(blocks)
+
+
 def travel_matrix(network: RoadNetwork, snaps: Mapping[str, Snap], profile: SpeedProfile, *,
-                  forbidden_classes: Iterable[str] = (), access_speed_kph: float = 15.0
-                  ) -> TravelMatrix:
+                  forbidden_classes: Iterable[str] = (), access_speed_kph: float = 15.0,
+                  jobs: int = 1) -> TravelMatrix:
     """Fastest travel times (s) and the distances of those paths (m) between snapped sites.
 
     Edges of ``forbidden_classes`` (and of ``profile.forbidden``) are not used; among parallel
     edges the fastest counts. Each site's access leg (its ``Snap.distance_m``) is travelled at
     ``access_speed_kph`` at both ends. Values are rounded to whole metres/seconds; pairs with
     no path hold :data:`UNREACHABLE`. Rows/columns follow the order of ``snaps``.
+    ``jobs`` worker processes share the shortest-path runs of large matrices (same result).
     """
     forbidden = frozenset(forbidden_classes) | profile.forbidden
     unknown = sorted(forbidden - set(ROAD_CLASSES))
@@ -227,7 +246,7 @@ def travel_matrix(network: RoadNetwork, snaps: Mapping[str, Snap], profile: Spee
     q_t = _Q_T0
     while True:
         csr, ratio = _encoded_csr(u, v, length, time_s, len(nodes), q_t)
-        enc = _many_to_many(csr, uniq)
+        enc = _many_to_many(csr, uniq, jobs=jobs)
         finite = np.isfinite(enc)
         t_units = np.floor(np.where(finite, enc, 0.0) / _M)
         t_max = float(t_units.max()) if t_units.size else 0.0

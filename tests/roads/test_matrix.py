@@ -236,3 +236,18 @@ def test_vectorised_speeds_match_edge_speed_kph(case, profile_name) -> None:
                 for _, _, d in net.graph.edges(data=True)
                 if d["road_class"] not in profile.forbidden]
     assert time_s == pytest.approx(expected, rel=1e-12)
+
+
+def test_parallel_jobs_give_identical_matrices(monkeypatch) -> None:
+    monkeypatch.setattr(matrix_mod, "_PARALLEL_MIN_SOURCES", 2)
+    nodes = {i: (106.6 + (i % 5) * 0.004, 26.8 + (i // 5) * 0.004, 1000.0 + 10 * i)
+             for i in range(25)}
+    roads = [(i, i + 1, "class3", f"h{i}") for i in range(24) if i % 5 != 4]
+    roads += [(i, i + 5, "class4", f"v{i}") for i in range(20)]
+    net = make_network(nodes, roads)
+    snaps = {f"s{i}": Snap(f"s{i}", i, 10.0 * i) for i in range(25)}
+    one = travel_matrix(net, snaps, TRUCK, jobs=1)
+    two = travel_matrix(net, snaps, TRUCK, jobs=2)
+    assert np.array_equal(one.duration_s, two.duration_s)
+    assert np.array_equal(one.distance_m, two.distance_m)
+    assert one.reachable.all()
