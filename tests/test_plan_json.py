@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from _tiny_plan import tiny_outcomes
 
 from optimizer.errors import InputError, InstanceError
 from optimizer.formats.plan_json import (
@@ -22,20 +23,10 @@ from optimizer.formats.plan_json import (
 )
 from optimizer.plan import PlanningResult, ScenarioOutcome, SeasonSites
 from optimizer.roads import load_network
-from optimizer.solve import Limits, solve
-
-LIMITS = Limits(time_s=5.0, solution_limit=50)
 
 
 def _outcomes(tiny, net, scenario: str) -> list[ScenarioOutcome]:
-    base = solve(tiny, scenario=scenario, network=net, limits=LIMITS, seed=0)
-    full = solve(tiny, scenario=scenario, network=net, limits=LIMITS, seed=0, baseline=False)
-    return [
-        ScenarioOutcome(scenario, "baseline", base.facilities, base.day, base.kpis),
-        ScenarioOutcome(scenario, "plan", replace(full.facilities, name="plan"), full.day,
-                        replace(full.kpis, plan="plan"),
-                        robust_village_coverage_pct=75.0 if scenario == "rain" else None),
-    ]
+    return tiny_outcomes(tiny, net, scenario, robust_pct=75.0 if scenario == "rain" else None)
 
 
 @pytest.fixture(scope="module")

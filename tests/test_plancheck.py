@@ -3,30 +3,19 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from _tiny_plan import tiny_outcomes
 
 from optimizer.cli import main
 from optimizer.errors import InstanceError
 from optimizer.formats.plan_json import read_plan_json, write_plan_json
-from optimizer.plan import PlanningResult, ScenarioOutcome
+from optimizer.plan import PlanningResult
 from optimizer.plancheck import check_plan
 from optimizer.roads import load_network
-from optimizer.solve import Limits, solve
 
-LIMITS = Limits(time_s=5.0, solution_limit=50)
-
-
-def _outcomes(tiny, net, scenario: str) -> list[ScenarioOutcome]:
-    base = solve(tiny, scenario=scenario, network=net, limits=LIMITS, seed=0)
-    full = solve(tiny, scenario=scenario, network=net, limits=LIMITS, seed=0, baseline=False)
-    return [
-        ScenarioOutcome(scenario, "baseline", base.facilities, base.day, base.kpis),
-        ScenarioOutcome(scenario, "plan", replace(full.facilities, name="plan"), full.day,
-                        replace(full.kpis, plan="plan")),
-    ]
+_outcomes = tiny_outcomes
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,22 @@
+"""A small PlanningResult of the tiny instance, shared by the plan.json and check tests."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from optimizer.plan import ScenarioOutcome
+from optimizer.solve import Limits, solve
+
+LIMITS = Limits(time_s=5.0, solution_limit=50)
+
+
+def tiny_outcomes(tiny, net, scenario: str, *,
+                  robust_pct: float | None = None) -> list[ScenarioOutcome]:
+    """Baseline (today's fleet) and "plan" (full fleet) outcomes of one tiny scenario."""
+    base = solve(tiny, scenario=scenario, network=net, limits=LIMITS, seed=0)
+    full = solve(tiny, scenario=scenario, network=net, limits=LIMITS, seed=0, baseline=False)
+    return [
+        ScenarioOutcome(scenario, "baseline", base.facilities, base.day, base.kpis),
+        ScenarioOutcome(scenario, "plan", replace(full.facilities, name="plan"), full.day,
+                        replace(full.kpis, plan="plan"), robust_village_coverage_pct=robust_pct),
+    ]
