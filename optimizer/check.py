@@ -33,6 +33,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from optimizer.errors import CheckError
 from optimizer.routing.problem import (
     CostBreakdown,
@@ -47,6 +49,16 @@ if TYPE_CHECKING:
 # absolute tolerance (fen, divided by distance_scale) on the reported objective
 OBJECTIVE_ABS_TOL = 1e-3
 OBJECTIVE_REL_TOL = 1e-9
+
+
+def _leg(dist: np.ndarray, dur: np.ndarray, a: int, b: int, load: float, km: float,
+         kg_h: float, tag: str, violations: list[str]) -> tuple[int, float, float]:
+    """Drive arc a -> b with ``load`` kg on board: (travel s, km so far, kg x h so far)."""
+    d_arc = int(dist[a, b])
+    t_arc = int(dur[a, b])
+    if d_arc >= Matrix.UNREACHABLE or t_arc >= Matrix.UNREACHABLE:
+        violations.append(f"{tag}: arc {a}->{b} is unreachable")
+    return t_arc, km + d_arc / 1000.0, kg_h + load * t_arc / 3600.0
 
 
 def evaluate(
@@ -116,12 +128,7 @@ def evaluate(
                     f"{tag}: stop {stop.id}: vehicle {v} not allowed "
                     f"(allowed {list(stop.allowed_vehicles)})"
                 )
-            d_arc = int(dist[prev, stop.node])
-            t_arc = int(dur[prev, stop.node])
-            if d_arc >= Matrix.UNREACHABLE or t_arc >= Matrix.UNREACHABLE:
-                violations.append(f"{tag}: arc {prev}->{stop.node} is unreachable")
-            km += d_arc / 1000.0
-            kg_h += load * t_arc / 3600.0
+            t_arc, km, kg_h = _leg(dist, dur, prev, stop.node, load, km, kg_h, tag, violations)
             arrival = t + t_arc
             start = max(arrival, stop.tw_start_s)
             if vis.arrival_s != arrival or vis.start_s != start:
@@ -146,12 +153,7 @@ def evaluate(
                 )
             t = start + stop.service_s
             prev = stop.node
-        d_arc = int(dist[prev, veh.end])
-        t_arc = int(dur[prev, veh.end])
-        if d_arc >= Matrix.UNREACHABLE or t_arc >= Matrix.UNREACHABLE:
-            violations.append(f"{tag}: arc {prev}->{veh.end} is unreachable")
-        km += d_arc / 1000.0
-        kg_h += load * t_arc / 3600.0
+        t_arc, km, kg_h = _leg(dist, dur, prev, veh.end, load, km, kg_h, tag, violations)
         end = t + t_arc
         if route.end_s != end:
             violations.append(
