@@ -62,6 +62,9 @@ log = logging.getLogger(__name__)
 
 LOAD_FACTOR = 0.8  # average load of a collection trip, share of capacity (ASSUMPTION)
 LOCATION_TIME_S = 20.0
+#: each village may send produce to at most this many cold-store sites, its cheapest by the
+#: haul estimate (keeps the location model small in large counties; exact below it)
+CANDIDATE_SITES = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +184,17 @@ def haul_estimate(instance: Instance, matrices: Matrices) -> tuple[np.ndarray, n
     return np.where(allowed, best, np.inf), allowed
 
 
+def cheapest_sites(cost: np.ndarray, allowed: np.ndarray, k: int) -> np.ndarray:
+    """(villages, sites) bool: ``allowed`` and among each village's ``k`` cheapest sites by
+    ``cost`` (yuan/kg; ties by site order)."""
+    if allowed.shape[1] <= k:
+        return allowed.copy()
+    order = np.argsort(np.where(allowed, cost, np.inf), axis=1, kind="stable")[:, :k]
+    mask = np.zeros_like(allowed, dtype=bool)
+    np.put_along_axis(mask, order, True, axis=1)
+    return mask & allowed
+
+
 def locate_cold_stores(
     instance: Instance,
     scenarios: Sequence[Scenario],
@@ -192,9 +206,12 @@ def locate_cold_stores(
                                                       dict[str, tuple[tuple[str, float], ...]]]]]:
     """Solve the modular location model over seasons x scenarios.
 
+    Each village is offered its ``CANDIDATE_SITES`` cheapest allowed sites.
+
     Returns per-season summaries (modules of the season's first scenario) and, per scenario
     id, (open sites, modules by site, produce_to_store).
     """
+    allowed = cheapest_sites(haul_yuan_per_kg, allowed, CANDIDATE_SITES)
     seasons = [s.id for s in instance.seasons]
     by_season = {s: [sc for sc in scenarios if sc.season == s] for s in seasons}
     for s in seasons:
@@ -342,6 +359,25 @@ def _merge(scenario: str, parts: list[DayPlan]) -> DayPlan:
     )
 
 
+#: smallest routing time given to one depot's problem (s)
+MIN_DEPOT_TIME_S = 0.1
+
+
+def time_shares(time_limit_s: float, stops: Sequence[int]) -> list[float]:
+    """Split a day's routing time (s) over depot problems in proportion to their stops.
+
+    Each gets at least ``MIN_DEPOT_TIME_S`` (less only when the day has more depots than
+    ``time_limit_s / MIN_DEPOT_TIME_S``); the shares add up to ``time_limit_s``.
+    """
+    n = len(stops)
+    if n == 0:
+        return []
+    floor = min(MIN_DEPOT_TIME_S, time_limit_s / n)
+    rest = time_limit_s - floor * n
+    total = sum(stops) or 1
+    return [floor + rest * k / total for k in stops]
+
+
 def route_scenario(
     instance: Instance,
     scenario: Scenario,
@@ -353,7 +389,11 @@ def route_scenario(
     solution_limit: int | None,
     seed: int,
 ) -> DayPlan:
-    """Route one day of ``scenario``: one checked routing problem per depot, merged."""
+    """Route one day of ``scenario``: one checked routing problem per depot, merged.
+
+    ``time_limit_s`` is the whole day's search time, split over the depots by
+    :func:`time_shares`.
+    """
     orders, produce = day_volumes(instance, scenario)
     hub = instance.operations.hub
     depots = sorted({d for per in fleet.values() for d, n in per.items() if n > 0})
@@ -365,10 +405,9 @@ def route_scenario(
                                 sub_fleet, name=f"{instance.name}/{scenario.id}/{depot}")
         if day.problem.stops:
             jobs.append(day)
-    n_stops = sum(len(d.problem.stops) for d in jobs) or 1
+    shares = time_shares(time_limit_s, [len(d.problem.stops) for d in jobs])
     parts = []
-    for day in jobs:
-        share = max(1.0, time_limit_s * len(day.problem.stops) / n_stops)
+    for day, share in zip(jobs, shares, strict=True):
         sol = solve_routing(day.problem, time_limit_s=share, seed=seed,
                             solution_limit=solution_limit)
         breakdown = verify(day.problem, sol)
@@ -583,6 +622,7 @@ def _feedback(instance: Instance, fac: FacilityPlan, day: DayPlan, haul: np.ndar
 
 __all__ = [
     "Planning",
+    "cheapest_sites",
     "choose_pickup_points",
     "coverage_samples",
     "haul_estimate",
@@ -591,4 +631,5 @@ __all__ = [
     "plan",
     "route_scenario",
     "scenario_networks",
+    "time_shares",
 ]

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from optimizer.check import verify
 from optimizer.errors import InfeasibleError
 from optimizer.formats.instance_toml import read_instance
@@ -57,12 +59,9 @@ class Matrices:
     def minutes_to(self, rows: list[str], cols: list[str]) -> dict[str, dict[str, float]]:
         """Coverage travel minutes from each id in ``rows`` to each id in ``cols``."""
         idx = {s: i for i, s in enumerate(self.coverage.ids)}
-        t = self.coverage.duration_s
-        return {
-            r: {c: (t[idx[r], idx[c]] / 60.0 if t[idx[r], idx[c]] < UNREACHABLE else math.inf)
-                for c in cols}
-            for r in rows
-        }
+        sub = self.coverage.duration_s[np.ix_([idx[r] for r in rows], [idx[c] for c in cols])]
+        mins = np.where(sub < UNREACHABLE, sub / 60.0, math.inf).tolist()
+        return {r: dict(zip(cols, row, strict=True)) for r, row in zip(rows, mins, strict=True)}
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,3 +70,29 @@ def test_parallel_jobs_give_the_same_plan(planning, tiny) -> None:
     par = plan(tiny, network=load_network(tiny.network_path), limits=LIMITS, iterations=2,
                location_time_s=20.0, jobs=2)
     assert par.result.outcomes == planning.result.outcomes
+
+
+@pytest.mark.parametrize(("limit", "stops"), [(10.0, [87, 3, 20, 0]), (1.0, [5] * 30),
+                                              (0.5, [1])])
+def test_routing_time_is_split_over_depots_within_the_day_limit(limit, stops) -> None:
+    from optimizer.planner import MIN_DEPOT_TIME_S, time_shares
+
+    shares = time_shares(limit, stops)
+    assert len(shares) == len(stops)
+    assert sum(shares) == pytest.approx(limit)
+    assert min(shares) >= min(MIN_DEPOT_TIME_S, limit / len(stops)) - 1e-12
+    # more stops never get less time
+    pairs = sorted(zip(stops, shares, strict=True))
+    assert all(a[1] <= b[1] + 1e-12 for a, b in zip(pairs, pairs[1:], strict=False))
+
+
+def test_cheapest_sites_keeps_k_allowed_sites_per_village() -> None:
+    import numpy as np
+
+    from optimizer.planner import cheapest_sites
+
+    cost = np.array([[5.0, 1.0, 3.0, 2.0], [1.0, 1.0, 1.0, 9.0]])
+    allowed = np.array([[True, False, True, True], [True, True, True, True]])
+    got = cheapest_sites(cost, allowed, 2)
+    assert got.tolist() == [[False, False, True, True], [True, True, False, False]]
+    assert cheapest_sites(cost, allowed, 4).tolist() == allowed.tolist()
