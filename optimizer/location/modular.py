@@ -137,25 +137,23 @@ def modular_location(
     a_plus = mb.add_vars((t_n, s_n, j_n), cost=np.broadcast_to(add_c, (t_n, s_n, j_n)) * w)
     a_minus = mb.add_vars((t_n, s_n, j_n), cost=np.broadcast_to(rem_c, (t_n, s_n, j_n)) * w)
     scale = days[:, None, None] * prob[None, :, None] * q  # (T, S, I) weight of one served kg
-    fcost = scale[..., None] * (np.where(ok, tc, 0.0)[None, None] - v[None, None, :, None])
-    ub_f = np.broadcast_to(ok & (q[..., None] > 0), (t_n, s_n, i_n, j_n)).astype(float)
-    f = mb.add_vars((t_n, s_n, i_n, j_n), ub=ub_f, cost=fcost, integer=single_source)
+    # one flow variable per usable (season, scenario, village, site): allowed and supplied
+    tt, ss, ii, jj = np.nonzero(ok[None, None] & (q[..., None] > 0))
+    f = mb.add_vars(tt.size, ub=1.0, cost=scale[tt, ss, ii] * (tc[ii, jj] - v[ii]),
+                    integer=single_source)
     mb.objective_offset = float((scale * v[None, None, :]).sum())
 
-    tt, ss, ii, jj = np.nonzero(ub_f)
     # sum_j f <= 1 per (t, s, i)
-    mb.add_rows((tt * s_n + ss) * i_n + ii, f[tt, ss, ii, jj], 1.0, n_rows=t_n * s_n * i_n,
-                ub=1.0)
+    mb.add_rows((tt * s_n + ss) * i_n + ii, f, 1.0, n_rows=t_n * s_n * i_n, ub=1.0)
     # capacity per (t, s, j)
     cap_row = (tt * s_n + ss) * j_n + jj
     k = t_n * s_n * j_n
     cap_coef = mkg[None, None, :] * turns[:, None, None] * np.ones((t_n, s_n, j_n))
-    mb.add_rows(np.concatenate([cap_row, np.arange(k)]),
-                np.concatenate([f[tt, ss, ii, jj], n.ravel()]),
+    mb.add_rows(np.concatenate([cap_row, np.arange(k)]), np.concatenate([f, n.ravel()]),
                 np.concatenate([q[tt, ss, ii], -cap_coef.ravel()]), n_rows=k, ub=0.0)
     # f <= z
     r = np.arange(tt.size)
-    mb.add_rows(np.concatenate([r, r]), np.concatenate([f[tt, ss, ii, jj], z[jj]]),
+    mb.add_rows(np.concatenate([r, r]), np.concatenate([f, z[jj]]),
                 np.concatenate([np.ones(r.size), -np.ones(r.size)]), n_rows=r.size, ub=0.0)
     # n <= N z
     nz = n.reshape(-1, j_n)
@@ -184,8 +182,8 @@ def modular_location(
                               else "infeasible", objective=math.nan, bound=sol.bound,
                               gap=math.inf, open=(), assignment=None,
                               seconds=time.perf_counter() - t0, message=sol.message)
-    fv = np.clip(sol.values[f], 0.0, 1.0)
-    flows = fv * q[..., None]
+    flows = np.zeros((t_n, s_n, i_n, j_n))
+    flows[tt, ss, ii, jj] = np.clip(sol.values[f], 0.0, 1.0) * q[tt, ss, ii]
     unserved = np.maximum(q - flows.sum(axis=3), 0.0)
     modules = np.rint(sol.values[n]).astype(np.int64)
     opened = tuple(int(j) for j in np.flatnonzero(sol.values[z] > 0.5))
