@@ -94,7 +94,7 @@ def batch(
         "--iterations", min=1, max=10, help="Location-routing rounds (mode plan).")] = 2,
     location_time: Annotated[float, typer.Option(
         "--location-time", min=0.1, help="Seconds per location model solve (mode plan).")
-    ] = 60.0,
+    ] = 20.0,
     timeout: Annotated[float | None, typer.Option(
         "--timeout", min=0.1, help="Wall-clock budget per task in seconds; the task's process "
         "is killed after it (status timeout). Default: estimated from the limits.",

@@ -113,6 +113,10 @@ def solve(
     iterations: Annotated[int, typer.Option(
         min=1, max=10, help="Location-routing rounds (route costs fed back into location).")
     ] = 2,
+    location_time: Annotated[float, typer.Option(
+        "--location-time", min=0.1,
+        help="Seconds per location model solve (pickup points, then cold stores in every "
+        "round).")] = 20.0,
     out_dir: Annotated[Path | None, typer.Option(
         "--out", help="Write plan.json, plan.gpkg, kpis.csv, report.md, charts and map.html "
         "into this directory.")] = None,
@@ -139,7 +143,7 @@ def solve(
         _check_out_dir(inst, out_dir)
     with out.status(f"Planning {inst.name}...") as status:
         planning = plan(inst, scenarios=scenario, limits=limits, seed=seed,
-                        iterations=iterations, jobs=jobs,
+                        iterations=iterations, location_time_s=location_time, jobs=jobs,
                         progress=lambda msg: status.update(f"Planning {inst.name}: {msg}..."))
     res = planning.result
     _print_sites(inst, res)

@@ -21,6 +21,7 @@ from optimizer.batch import (
     read_results,
     run_batch,
     run_isolated,
+    schedule_order,
     summarise,
 )
 from optimizer.errors import InputError
@@ -248,3 +249,30 @@ def test_small_batch_on_a_dask_local_cluster(tmp_path: Path) -> None:
     assert (row.count, row.failures) == (2, 0) and row.mean_objective is not None
     again = run_batch(tasks, out, jobs=2, scheduler="local")
     assert (again.ran, again.skipped) == (0, 2)
+
+
+# ----------------------------------------------------------------------------- scheduling
+
+
+def test_largest_instances_start_first(tmp_path: Path) -> None:
+    root = _copies(tmp_path, ["a-small", "b-big", "c-mid"])
+    for name, extra in (("b-big", 4000), ("c-mid", 1000)):
+        with (root / name / "instance.toml").open("a", encoding="utf-8") as fh:
+            fh.write("\n#" + "x" * extra + "\n")
+    tasks = expand_inputs([root], TaskDefaults())
+    assert [t.name for t in tasks] == ["a-small", "b-big", "c-mid"]
+    assert [t.name for t in schedule_order(tasks)] == ["b-big", "c-mid", "a-small"]
+
+
+def test_location_time_defaults_agree_with_the_planner() -> None:
+    import inspect
+
+    from optimizer import _cli_batch, cli
+    from optimizer.planner import LOCATION_TIME_S
+
+    assert Task(kind="instance", path="x", digest="d", family="f").location_time_s \
+        == LOCATION_TIME_S
+    assert TaskDefaults().location_time_s == LOCATION_TIME_S
+    for fn in (cli.solve, _cli_batch.batch):
+        default = inspect.signature(fn).parameters["location_time"].default
+        assert default == LOCATION_TIME_S, fn.__name__
