@@ -15,7 +15,10 @@ Engines (``engine=``):
   profiles, deadlines as tighter windows; ``_pyvrp.solve_relaxed``), its trips are mapped
   onto the chained slots and repaired by dropping stops that violate the true constraints
   (``_warm.repair``), and OR-Tools GLS on the full model starts from that plan; the best
-  checked plan wins. With ``initial`` given, OR-Tools alone starts from it.
+  checked plan wins. With ``initial`` given, OR-Tools alone starts from it. A rich
+  single-depot problem with more than ``_decompose.DECOMPOSE_ABOVE`` stops is first cut
+  into geographic parts (``_decompose.split``), each solved this way with its share of the
+  time and vehicles; the merged plan is checked as a whole.
 
 Every returned solution has been recomputed and accepted by :func:`optimizer.check.verify`;
 ``objective`` is the checker's total (fen, divided by ``distance_scale``).
@@ -279,6 +282,15 @@ def solve_routing(
             raise ValueError(f"PyVRP cannot express this problem: {reason}")
     warm = to_raw(initial) if initial is not None else None
 
+    if engine == "auto" and initial is None and not use_pyvrp:
+        from optimizer.routing import _decompose
+
+        if len(problem.stops) > _decompose.DECOMPOSE_ABOVE:
+            parts = _decompose.split(problem)
+            if parts and not _decompose.mandatory_unserved(parts):
+                return _solve_parts(problem, parts, time_limit_s=time_limit_s, seed=seed,
+                                    solution_limit=solution_limit, t0=t0)
+
     use_relaxed = (
         engine == "auto" and initial is None and not use_pyvrp and bool(problem.vehicles)
     )
@@ -344,6 +356,36 @@ def solve_routing(
     )
     check.verify(problem, best)
     return best
+
+
+def _solve_parts(problem: RoutingProblem, parts: list[Any], *, time_limit_s: float,
+                 seed: int, solution_limit: int | None, t0: float) -> RoutingSolution:
+    """Solve each part of a decomposed problem, map the routes back, check the whole."""
+    from optimizer.routing._decompose import part_times
+
+    routes: list[RawRoute] = []
+    dropped: list[int] = []
+    engines: set[str] = set()
+    total = 0.0
+    for part, share in zip(parts, part_times(time_limit_s, parts), strict=True):
+        if not part.problem.vehicles:
+            dropped += part.stops
+            continue
+        sol = solve_routing(part.problem, time_limit_s=share, seed=seed,
+                            solution_limit=solution_limit)
+        engines.add(sol.engine)
+        total += sol.objective
+        routes += [RawRoute(part.vehicles[r.vehicle],
+                            tuple(part.stops[v.stop] for v in r.visits), r.start_s)
+                   for r in sol.routes]
+        dropped += [part.stops[d] for d in sol.dropped]
+    raw = RawResult(tuple(routes), tuple(dropped), total, "decomposed")
+    sol = assemble(problem, raw, "+".join(sorted(engines)) or "none",
+                   time.perf_counter() - t0)
+    sol.extra["parts"] = len(parts)
+    log.info("%s: %d stops solved in %d parts", problem.name, len(problem.stops), len(parts))
+    check.verify(problem, sol)
+    return sol
 
 
 __all__ = [
