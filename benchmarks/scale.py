@@ -29,10 +29,11 @@ Two parts (both write CSV under ``benchmarks/results/`` and print a summary):
    ``--solution-limit``; the sweep therefore also reports the routing model's stop count.
 
 2. **Province batch** (``--province K``): K counties chosen evenly over the 88 sorted by
-   village count are generated (``coldchain generate --counties``) and run with
-   ``coldchain batch --mode plan`` once with 1 worker and once with 2 (fresh results
-   files); wall times give the speed-up, and the 88-county time is extrapolated as
-   ``wall_K x (villages of the 88) / (villages of the K)``.
+   village count are generated (``coldchain generate --counties``, into
+   ``--work``/province-K) and run with ``coldchain batch --mode plan`` once with 1 worker
+   and once with 2 (``--province-jobs``; fresh results files); wall times give the
+   speed-up, and the 88-county time is extrapolated as ``wall_K x (villages of the 88) /
+   (villages of the K)`` (exact with ``--province 88``).
 
 Examples (the first is cheap; the machine is shared, so keep limits small while developing)::
 
@@ -226,7 +227,7 @@ def province(args: argparse.Namespace) -> list[dict[str, object]]:
     order = sorted(counts, key=lambda c: (counts[c], c))
     k = min(args.province, len(order))
     pick = sorted({order[round(i * (len(order) - 1) / max(k - 1, 1))] for i in range(k)})
-    work = Path(args.work) / "province"
+    work = Path(args.work) / f"province-{k}"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     gen = [sys.executable, "-m", "optimizer", "generate", "--counties", ",".join(pick),
            "--out-dir", str(work), "--jobs", "2"]
@@ -234,7 +235,7 @@ def province(args: argparse.Namespace) -> list[dict[str, object]]:
     rows = []
     total_all = sum(counts.values())
     total_k = sum(counts[c] for c in pick)
-    for jobs in (1, 2):
+    for jobs in sorted({int(x) for x in args.province_jobs.split(",")}):
         out = work / f"results-j{jobs}.jsonl"
         out.unlink(missing_ok=True)
         cmd = [sys.executable, "-m", "optimizer", "batch", str(work / "instances"), "--out",
@@ -254,8 +255,10 @@ def province(args: argparse.Namespace) -> list[dict[str, object]]:
             "sum_task_s": sum(r.get("runtime_s") or 0 for r in recs),
             "extrapolated_88_s": wall * total_all / max(total_k, 1),
         })
-    if len(rows) == 2 and rows[1]["wall_s"]:
-        rows[1]["speedup"] = float(rows[0]["wall_s"]) / float(rows[1]["wall_s"])  # type: ignore[arg-type]
+    by_jobs = {r["jobs"]: r for r in rows}
+    if 1 in by_jobs and 2 in by_jobs and by_jobs[2]["wall_s"]:
+        by_jobs[2]["speedup"] = (float(by_jobs[1]["wall_s"])  # type: ignore[arg-type]
+                                 / float(by_jobs[2]["wall_s"]))  # type: ignore[arg-type]
     return rows
 
 
@@ -270,9 +273,12 @@ def main() -> None:
     p.add_argument("--plan", action="store_true", help="Also time the whole planner.")
     p.add_argument("--time-limit", type=float, default=10.0)
     p.add_argument("--solution-limit", type=int, default=None)
-    p.add_argument("--location-time", type=float, default=60.0)
+    p.add_argument("--location-time", type=float, default=20.0)
     p.add_argument("--province", type=int, default=0, metavar="K",
                    help="Run the province batch on K counties with 1 and 2 workers.")
+    p.add_argument("--province-jobs", default="1,2",
+                   help="Worker counts of the province batch runs (e.g. '2' for the whole "
+                   "province with --province 88).")
     p.add_argument("--mode", default="plan", choices=("plan", "baseline"))
     p.add_argument("--work", default=str(ROOT / "benchmarks" / "results" / "scale-work"))
     p.add_argument("--out", default=str(RESULTS / "scale.csv"))
