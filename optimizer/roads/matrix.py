@@ -219,6 +219,21 @@ def _many_to_many(csr: sp.csr_matrix, sources: np.ndarray, *, jobs: int = 1) -> 
     return np.vstack(blocks)
 
 
+def _site_block(node_values: np.ndarray, pos: np.ndarray, access: np.ndarray,
+                unreachable: np.ndarray) -> np.ndarray:
+    """Site x site int64 values: node values (rows/columns ``pos``) plus the access leg at
+    both ends, rounded; ``UNREACHABLE`` where there is no path; zero diagonal."""
+    out = node_values[np.ix_(pos, pos)]
+    out += access[:, None]
+    out += access[None, :]
+    np.rint(out, out=out)
+    res = out.astype(np.int64)
+    del out
+    res[unreachable] = UNREACHABLE
+    np.fill_diagonal(res, 0)
+    return res
+
+
 def travel_matrix(network: RoadNetwork, snaps: Mapping[str, Snap], profile: SpeedProfile, *,
                   forbidden_classes: Iterable[str] = (), access_speed_kph: float = 15.0,
                   jobs: int = 1) -> TravelMatrix:
@@ -248,25 +263,27 @@ def travel_matrix(network: RoadNetwork, snaps: Mapping[str, Snap], profile: Spee
         csr, ratio = _encoded_csr(u, v, length, time_s, len(nodes), q_t)
         enc = _many_to_many(csr, uniq, jobs=jobs)
         finite = np.isfinite(enc)
-        t_units = np.floor(np.where(finite, enc, 0.0) / _M)
+        enc[~finite] = 0.0
+        t_units = enc / _M
+        np.floor(t_units, out=t_units)
         t_max = float(t_units.max()) if t_units.size else 0.0
         if t_max < _T_BUDGET and ratio * t_max < _M:
             break
         q_t *= 8.0
         logger.warning("long paths in %s: time quantum raised to %g s", network.source, q_t)
-    d_units = np.where(finite, enc, 0.0) - t_units * _M
-    node_t = t_units * q_t
-    node_d = d_units * _D_UNIT_M
+    # in place from here on (a few full-size arrays at a time: 3,000 villages = 6,000+ sites)
+    np.subtract(enc, t_units * _M, out=enc)  # distance units of the fastest paths
+    t_units *= q_t  # seconds between nodes
+    enc *= _D_UNIT_M  # metres between nodes
     acc_d = np.array([float(s.distance_m) for s in snaps.values()])
     acc_t = acc_d / (access_speed_kph / 3.6)
     pos = pos.reshape(-1)
-    fin = finite[np.ix_(pos, pos)]
-    dur = node_t[np.ix_(pos, pos)] + acc_t[:, None] + acc_t[None, :]
-    dist = node_d[np.ix_(pos, pos)] + acc_d[:, None] + acc_d[None, :]
-    duration = np.where(fin, np.rint(dur), UNREACHABLE).astype(np.int64)
-    distance = np.where(fin, np.rint(dist), UNREACHABLE).astype(np.int64)
-    np.fill_diagonal(duration, 0)
-    np.fill_diagonal(distance, 0)
+    unreachable = ~finite[np.ix_(pos, pos)]
+    del finite
+    duration = _site_block(t_units, pos, acc_t, unreachable)
+    del t_units
+    distance = _site_block(enc, pos, acc_d, unreachable)
+    del enc
     router = _Router(csr, nodes, {sid: int(k) for sid, k in zip(ids, site_nodes, strict=True)})
     logger.debug("travel matrix %s: %d sites, %d source nodes", profile.name, len(ids), uniq.size)
     return TravelMatrix(profile=profile.name, ids=ids, distance_m=distance, duration_s=duration,
