@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import linprog
-from scipy.sparse import coo_matrix
+from scipy.sparse import coo_matrix, csr_matrix
 
 logger = logging.getLogger(__name__)
 
@@ -113,12 +113,14 @@ def capacity_prices(c: np.ndarray, d: np.ndarray, s: np.ndarray, lam: np.ndarray
 
 
 def transport(c: np.ndarray, d: np.ndarray, s: np.ndarray, allowed: np.ndarray,
-              open_sites: np.ndarray, *, nearest: int | None = None
-              ) -> tuple[float, np.ndarray | None]:
+              open_sites: np.ndarray, *, nearest: int | None = None,
+              duals: np.ndarray | None = None) -> tuple[float, np.ndarray | None]:
     """Cheapest split assignment to the ``open_sites`` (transportation LP, HiGHS).
 
     ``nearest`` restricts each client to its that many cheapest open sites (a heuristic
     shortcut: the LP is then an upper bound; ``inf`` if that restriction is infeasible).
+    ``duals``: optional (n,) array that receives the client prices ``u_i`` (money per
+    client, the LP duals of the assignment rows) when the LP is solved.
 
     Returns ``(cost, x)`` with ``x`` the (n, m) fractions; ``(inf, None)`` if infeasible.
     The cost excludes opening costs.
@@ -145,6 +147,8 @@ def transport(c: np.ndarray, d: np.ndarray, s: np.ndarray, allowed: np.ndarray,
         return math.inf, None
     x = np.zeros((n, m))
     x[ii, open_sites[kk]] = np.clip(res.x, 0.0, 1.0)
+    if duals is not None:
+        duals[:] = res.eqlin.marginals
     return float(res.fun), x
 
 
@@ -327,3 +331,306 @@ def local_search(c: np.ndarray, d: np.ndarray, s: np.ndarray, f: np.ndarray,
                 improved = True
                 break
     return best, mask, bx
+
+
+def fixed_bound(c: np.ndarray, d: np.ndarray, s: np.ndarray, f: np.ndarray,
+                allowed: np.ndarray, lam: np.ndarray, *, closed: np.ndarray,
+                forced: np.ndarray, target: float, max_iter: int = 60,
+                theta: float = 1.0, patience: int = 5
+                ) -> tuple[float, np.ndarray, np.ndarray]:
+    """Lagrangian bound with some sites fixed, warm-started at ``lam`` (a few subgradient steps).
+
+    With ``closed`` sites kept shut and ``forced`` sites open, ``L(lam) = sum_i lam_i +
+    sum_{j forced} v_j + sum_{j free, v_j < 0} v_j`` is a lower bound (money) on every plan
+    respecting the fixing. Polyak steps towards ``target`` (e.g. the incumbent cost); stops as
+    soon as the bound reaches it, after ``max_iter`` steps, or when the step factor (halved
+    after ``patience`` steps without progress) falls below 1e-3. Deterministic.
+
+    Returns ``(lb, lam, y)``: the best bound, its multipliers and its (m,) open sites.
+    """
+    m = c.shape[1]
+    best_lb, best_lam, best_y = -math.inf, lam, np.zeros(m, bool)
+    stall = 0
+    for _ in range(max_iter):
+        v, x = site_values(c, d, s, f, lam, allowed)
+        y = (forced | (v < 0)) & ~closed
+        lb = float(lam.sum() + v[y].sum())
+        if lb > best_lb + 1e-9 * max(1.0, abs(lb)):
+            best_lb, best_lam, best_y, stall = lb, lam, y, 0
+        else:
+            stall += 1
+            if stall >= patience:
+                theta, stall = theta / 2.0, 0
+        if best_lb >= target or theta < 1e-3:
+            break
+        g = 1.0 - x[:, y].sum(axis=1)
+        norm = float(g @ g)
+        if norm <= 1e-18:
+            break
+        lam = lam + theta * max(target - lb, 1e-9 * abs(target)) / norm * g
+    return best_lb, best_lam, best_y
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """Outcome of :func:`probe_sites`.
+
+    Attributes:
+        closed: (m,) sites proven shut in every plan cheaper than ``ub``.
+        forced: (m,) sites proven open in every plan cheaper than ``ub``.
+        ub: best plan cost found (money; the given one if nothing better).
+        open: (m,) its open sites.
+        flow: its (n, m) fractions (``None`` if no plan known).
+        threshold: the fixing used ``bound >= threshold`` (money); every plan cheaper than
+            ``threshold`` respects the fixing.
+        probes: number of probes run.
+    """
+
+    closed: np.ndarray
+    forced: np.ndarray
+    ub: float
+    open: np.ndarray
+    flow: np.ndarray | None
+    threshold: float
+    probes: int
+
+
+def probe_sites(c: np.ndarray, d: np.ndarray, s: np.ndarray, f: np.ndarray,
+                allowed: np.ndarray, lam: np.ndarray, v: np.ndarray, *,
+                closed: np.ndarray, forced: np.ndarray, ub: float,
+                ub_open: np.ndarray, ub_flow: np.ndarray | None, deadline: float,
+                max_iter: int = 60, rel_tol: float = 1e-7,
+                max_fails: int | None = None) -> ProbeResult:
+    """Probing on the free sites: for each, fix it the other way than the relaxation wants
+    (open if ``v_j >= 0``, shut if ``v_j < 0``), re-optimise the Lagrangian a little
+    (:func:`fixed_bound`); if the bound reaches ``ub * (1 - rel_tol)`` the site is fixed the
+    relaxation's way. Each probe's relaxed plan is repaired and priced (transport LP) as a
+    heuristic; a better plan lowers ``ub`` for the following probes.
+
+    Sites are probed by decreasing ``|v_j|`` (likeliest fixings first); stops at
+    ``deadline`` (``time.perf_counter()`` value, s), or after ``max_fails`` probes in a row
+    that fix nothing (later probes have smaller ``|v_j|`` and rarely succeed then; the
+    time goes to the exact MIP instead). Deterministic apart from the deadline.
+    """
+    closed, forced = closed.copy(), forced.copy()
+    total_d = float(d.sum())
+    seen: set[bytes] = set()
+    free = np.flatnonzero(~closed & ~forced)
+    order = free[np.argsort(-np.abs(v[free]), kind="stable")]
+    thr = ub * (1 - rel_tol) if math.isfinite(ub) else math.inf
+    probes = 0
+    fixed_at: list[int] = []
+    for j in order:
+        if time.perf_counter() > deadline or not math.isfinite(ub):
+            break
+        if max_fails is not None and probes - (fixed_at[-1] if fixed_at else 0) >= max_fails:
+            break
+        cl, fo = closed.copy(), forced.copy()
+        if v[j] >= 0:
+            fo[j] = True
+        else:
+            cl[j] = True
+        lb, _, y = fixed_bound(c, d, s, f, allowed, lam, closed=cl, forced=fo,
+                               target=ub * (1 - rel_tol), max_iter=max_iter)
+        probes += 1
+        if lb >= ub * (1 - rel_tol):
+            if v[j] >= 0:
+                closed[j] = True
+            else:
+                forced[j] = True
+            thr = min(thr, ub * (1 - rel_tol))
+            fixed_at.append(probes)
+            continue
+        mask = repair(v, s, total_d, y & ~closed | forced)
+        key = mask.tobytes()
+        if key in seen:
+            continue
+        seen.add(key)
+        cost, used, x = evaluate_open(c, d, s, f, allowed, mask)
+        if cost < ub - 1e-9 * max(1.0, abs(ub)):
+            logger.debug("probe %d: better plan %.4f (was %.4f)", probes, cost, ub)
+            ub, ub_open, ub_flow = cost, used, x
+    logger.debug("probing: %d probes, fixings at probes %s", probes, fixed_at)
+    return ProbeResult(closed=closed, forced=forced, ub=ub, open=ub_open, flow=ub_flow,
+                       threshold=thr, probes=probes)
+
+
+def swap_search(c: np.ndarray, d: np.ndarray, s: np.ndarray, f: np.ndarray,
+                allowed: np.ndarray, open_mask: np.ndarray, *, deadline: float,
+                max_evals: int = 150, tries_per_round: int = 12
+                ) -> tuple[float, np.ndarray, np.ndarray | None]:
+    """Drop / add / swap search guided by transportation-LP duals.
+
+    With client prices ``u`` (duals of the current plan's transport LP, all clients may use
+    all open sites), ``sum_i u_i + sum_{j in Y} v_j(u)`` is a lower bound on the cost of any
+    open set ``Y`` (``v_j`` as in :func:`site_values`); for the current set it equals the
+    plan's cost. Moves are ranked by that bound (``-v_j`` for closing ``j``, ``+v_k`` for
+    opening ``k``, both for a swap) and only moves whose bound is below the current cost are
+    priced exactly (best first, first improvement, at most ``tries_per_round`` per round).
+    Stops at a local optimum (no move can improve), after ``max_evals`` LPs or at
+    ``deadline`` (``time.perf_counter()`` value, s).
+
+    Returns ``(cost, open_mask, x)`` (``inf`` cost if the start is infeasible).
+    """
+    n, m = c.shape
+    total_d = float(d.sum())
+    u = np.zeros(n)
+    mask = open_mask.copy()
+    tc, bx = transport(c, d, s, allowed, np.flatnonzero(mask), duals=u)
+    if bx is None:
+        return math.inf, mask, None
+    best = tc + float(f[mask].sum())
+    evals = 1
+    tol = 1e-9 * max(1.0, abs(best))
+    while evals < max_evals and time.perf_counter() < deadline:
+        v, _ = site_values(c, d, s, f, u, allowed)
+        base = float(u.sum() + v[mask].sum())  # == best up to LP tolerances
+        op, cl = np.flatnonzero(mask), np.flatnonzero(~mask)
+        cap = float(s[mask].sum())
+        # candidate moves: (bound, kind, j_out, k_in); kind orders ties deterministically
+        cands: list[tuple[float, int, int, int]] = []
+        for j in op.tolist():
+            if cap - s[j] >= total_d:
+                cands.append((base - v[j], 0, j, -1))
+        for k in cl.tolist():
+            cands.append((base + v[k], 1, -1, k))
+        # swaps: only the most promising closed sites (v_k < 0 ones and a few more)
+        kk = cl[np.argsort(v[cl], kind="stable")[:max(10, int((v[cl] < 0).sum()))]]
+        for j in op.tolist():
+            for k in kk.tolist():
+                if cap - s[j] + s[k] >= total_d:
+                    cands.append((base - v[j] + v[k], 2, j, k))
+        cands = [cd for cd in cands if cd[0] < best - tol]
+        cands.sort()
+        improved = False
+        for _bound, _, j, k in cands[:tries_per_round]:
+            if evals >= max_evals or time.perf_counter() > deadline:
+                break
+            trial = mask.copy()
+            if j >= 0:
+                trial[j] = False
+            if k >= 0:
+                trial[k] = True
+            u_new = np.zeros(n)
+            tc, x = transport(c, d, s, allowed, np.flatnonzero(trial), duals=u_new)
+            evals += 1
+            if x is None:
+                continue
+            cost = tc + float(f[trial].sum())
+            if cost < best - tol:
+                used = x.sum(axis=0) > 1e-9
+                trial &= used
+                best, mask, bx, u = tc + float(f[trial].sum()), trial, x, u_new
+                improved = True
+                break
+        if not improved:
+            break
+    return best, mask, bx
+
+
+def kernel_mip(c: np.ndarray, d: np.ndarray, s: np.ndarray, f: np.ndarray,
+               allowed: np.ndarray, lam: np.ndarray, v: np.ndarray, incumbent: np.ndarray, *,
+               n_sites: int = 30, n_pairs: int = 6, time_limit_s: float = 10.0
+               ) -> tuple[float, np.ndarray, np.ndarray | None]:
+    """Heuristic: restricted MIP ("kernel") over the ``n_sites`` sites with the smallest
+    ``v_j`` (plus the ``incumbent`` open sites), each client limited to its ``n_pairs``
+    kernel sites of smallest reduced cost ``c_ij - lam_i``; strong formulation solved by
+    scipy's HiGHS ``milp`` (which keeps its incumbent at the time limit ``time_limit_s``,
+    s). The chosen open set is then priced with the full transport LP.
+
+    Returns ``(cost, open_mask, x)``; ``inf`` cost if nothing was found.
+    """
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    n, m = c.shape
+    sel = np.zeros(m, bool)
+    sel[np.argsort(v, kind="stable")[:n_sites]] = True
+    keep = np.flatnonzero(sel | incumbent)
+    k = keep.size
+    red = np.where(allowed[:, keep], c[:, keep] - lam[:, None], np.inf)
+    p = min(n_pairs, k)
+    kth = np.partition(red, p - 1, axis=1)[:, p - 1]
+    ii, kk = np.nonzero((red <= kth[:, None]) & np.isfinite(red))
+    if np.unique(ii).size < n or float(s[keep].sum()) < float(d.sum()):
+        return math.inf, incumbent, None
+    q = ii.size
+    xs = k + np.arange(q)
+    a_assign = coo_matrix((np.ones(q), (ii, xs)), shape=(n, k + q)).tocsr()
+    a_cap = coo_matrix((np.r_[d[ii], -s[keep]], (np.r_[kk, np.arange(k)], np.r_[xs, np.arange(k)])),
+                       shape=(k, k + q)).tocsr()
+    a_tot = coo_matrix((s[keep], (np.zeros(k, np.int64), np.arange(k))), shape=(1, k + q)).tocsr()
+    r = np.arange(q)
+    a_link = coo_matrix((np.r_[np.ones(q), -np.ones(q)], (np.r_[r, r], np.r_[xs, kk])),
+                        shape=(q, k + q)).tocsr()
+    cons = [LinearConstraint(a_assign, 1.0, 1.0), LinearConstraint(a_cap, -np.inf, 0.0),
+            LinearConstraint(a_tot, float(d.sum()), np.inf),
+            LinearConstraint(a_link, -np.inf, 0.0)]
+    res = milp(np.r_[f[keep], c[ii, keep[kk]]], constraints=cons,
+               integrality=np.r_[np.ones(k), np.zeros(q)], bounds=Bounds(0.0, 1.0),
+               options={"time_limit": max(0.1, time_limit_s), "disp": False})
+    if res.x is None:
+        return math.inf, incumbent, None
+    mask = np.zeros(m, bool)
+    mask[keep] = res.x[:k] > 0.5
+    return evaluate_open(c, d, s, f, allowed, mask, nearest=None)
+
+
+@dataclass(frozen=True)
+class MilpOutcome:
+    """Outcome of :func:`solve_milp`.
+
+    Attributes:
+        status: ``"optimal"`` (proven), ``"feasible"`` (stopped with a solution),
+            ``"infeasible"`` (no solution below the cutoff, or none at all) or
+            ``"time_limit_no_solution"``.
+        objective: objective of the solution found (money), ``nan`` if none.
+        bound: HiGHS's dual bound (money; ``-inf`` if none reported).
+        x: solution values, or ``None``.
+        message: HiGHS's message.
+    """
+
+    status: str
+    objective: float
+    bound: float
+    x: np.ndarray | None
+    message: str
+
+
+def solve_milp(cost: np.ndarray, a: csr_matrix, row_lb: np.ndarray, row_ub: np.ndarray,
+               lb: np.ndarray, ub: np.ndarray, integrality: np.ndarray, *,
+               time_limit_s: float, cutoff: float | None = None, log: bool = False,
+               options: dict[str, object] | None = None) -> MilpOutcome:
+    """Minimise ``cost @ x`` s.t. ``row_lb <= a @ x <= row_ub``, ``lb <= x <= ub`` with scipy's
+    HiGHS ``milp`` (one thread, seed 0, relative gap 1e-9, absolute gap 1e-6).
+
+    Unlike OR-Tools' HiGHS bridge, scipy returns the incumbent and the dual bound when the
+    time limit ``time_limit_s`` (s) stops the search. ``cutoff`` (money) is HiGHS's
+    ``objective_bound``: only solutions below it are sought, and ``"infeasible"`` then means
+    "nothing below the cutoff". ``options``: further HiGHS options (passed verbatim).
+    """
+    import warnings
+
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    opts: dict[str, object] = {"time_limit": max(0.05, float(time_limit_s)), "disp": log,
+                               "mip_rel_gap": 1e-9, "mip_abs_gap": 1e-6, "threads": 1,
+                               "random_seed": 0}
+    if cutoff is not None and math.isfinite(cutoff):
+        opts["objective_bound"] = float(cutoff)
+    opts.update(options or {})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # "passed to HiGHS verbatim"
+        res = milp(cost, constraints=[LinearConstraint(a, row_lb, row_ub)],
+                   integrality=integrality, bounds=Bounds(lb, ub), options=opts)
+    db = res.get("mip_dual_bound")
+    bound = float(db) if db is not None and math.isfinite(float(db)) else -math.inf
+    x = None if res.x is None else np.asarray(res.x, float)
+    if res.status == 0 and x is not None:
+        return MilpOutcome("optimal", float(res.fun),
+                           bound if math.isfinite(bound) else float(res.fun), x,
+                           "proven optimal")
+    if res.status == 2:
+        return MilpOutcome("infeasible", math.nan, bound, None, str(res.message))
+    if x is not None:
+        return MilpOutcome("feasible", float(res.fun), bound, x, str(res.message))
+    return MilpOutcome("time_limit_no_solution", math.nan, bound, None, str(res.message))
