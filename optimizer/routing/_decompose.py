@@ -130,11 +130,18 @@ def part_times(time_limit_s: float, parts: list[Part]) -> list[float]:
 
 
 def mandatory_unserved(parts: list[Part]) -> bool:
-    """True when some part has a mandatory stop that none of its vehicles may serve."""
-    return any(s.drop_penalty_fen is None and s.allowed_vehicles is not None
-               and not s.allowed_vehicles for p in parts for s in p.problem.stops) or any(
-        not p.problem.vehicles and any(s.drop_penalty_fen is None for s in p.problem.stops)
-        for p in parts)
+    """True when some part has a mandatory stop that none of its vehicles may carry (not
+    allowed, or too small): the caller then solves the problem whole."""
+    for p in parts:
+        vehicles = p.problem.vehicles
+        for s in p.problem.stops:
+            if s.drop_penalty_fen is not None:
+                continue
+            allowed = range(len(vehicles)) if s.allowed_vehicles is None else s.allowed_vehicles
+            need = max(s.pickup_kg, s.delivery_kg)
+            if not any(vehicles[v].capacity_kg >= need for v in allowed):
+                return True
+    return False
 
 
 __all__ = ["DECOMPOSE_ABOVE", "PART_STOPS", "Part", "mandatory_unserved", "part_times",

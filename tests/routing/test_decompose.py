@@ -59,3 +59,24 @@ def test_large_problem_is_solved_in_parts_and_checked(monkeypatch: pytest.Monkey
     assert served.isdisjoint(sol.dropped)
     assert served | set(sol.dropped) == set(range(len(p.stops)))
     assert len(served) > len(p.stops) // 2
+
+
+def test_parts_that_cannot_carry_a_mandatory_stop_are_refused() -> None:
+    from dataclasses import replace
+
+    p = rich_problem(6, n_stops=120, fleet=3)
+    parts = _decompose.split(p, part_stops=40)
+    assert parts is not None
+    assert not _decompose.mandatory_unserved(parts)  # every stop is optional here
+    big = max(v.capacity_kg for v in p.vehicles)
+    first = parts[0]
+    heavy = replace(first.problem.stops[0], drop_penalty_fen=None, allowed_vehicles=None,
+                    pickup_kg=big + 1)
+    bad = replace(first, problem=replace(first.problem,
+                                         stops=(heavy, *first.problem.stops[1:])))
+    assert _decompose.mandatory_unserved([bad, *parts[1:]])
+    empty = replace(first, problem=replace(first.problem, vehicles=()))
+    mand = replace(empty, problem=replace(empty.problem, stops=tuple(
+        replace(s, drop_penalty_fen=None, allowed_vehicles=None) for s in
+        empty.problem.stops)))
+    assert _decompose.mandatory_unserved([mand])
