@@ -45,7 +45,7 @@ from optimizer.plan import (
     ScenarioOutcome,
     SeasonSites,
 )
-from optimizer.roads import DEFAULT_PROFILES, UNREACHABLE, RoadNetwork, travel_matrix
+from optimizer.roads import DEFAULT_PROFILES, UNREACHABLE, RoadNetwork, travel_minutes
 from optimizer.routing.coldchain import build_day_problem, to_day_plan
 from optimizer.routing.solve import solve_routing
 from optimizer.scenario import apply_scenario, day_volumes, sample_closures
@@ -110,17 +110,15 @@ def coverage_samples(
 
     snaps = snap_sites(base, instance.site_points(), max_snap_m=instance.operations.max_snap_m,
                        source=str(instance.network_path))
-    v_ids = [v.id for v in instance.villages]
-    p_ids = [p.id for p in instance.pickup_sites]
+    villages = {v.id: snaps[v.id] for v in instance.villages}
+    pickups = {p.id: snaps[p.id] for p in instance.pickup_sites}
     out: dict[str, list[np.ndarray]] = {}
     for sc in scenarios:
         mats = []
         for k in range(max(sc.closure_samples, 1)):
             net = apply_scenario(base, sc, sample=k if sc.closure_samples > 0 else None)
-            tm = travel_matrix(net, snaps, DEFAULT_PROFILES[COVERAGE_PROFILE])
-            idx = {s: i for i, s in enumerate(tm.ids)}
-            sub = tm.duration_s[np.ix_([idx[v] for v in v_ids], [idx[p] for p in p_ids])]
-            mats.append(np.where(sub < UNREACHABLE, sub / 60.0, np.inf))
+            mats.append(travel_minutes(net, villages, pickups,
+                                       DEFAULT_PROFILES[COVERAGE_PROFILE]))
         out[sc.id] = mats
     return out
 

@@ -8,7 +8,7 @@ from optimizer.planner import place_fleet, plan
 from optimizer.roads import load_network
 from optimizer.solve import Limits
 
-LIMITS = Limits(time_s=4.0, solution_limit=100)
+LIMITS = Limits(time_s=30.0, solution_limit=100)  # the solution limit stops first
 
 
 @pytest.fixture(scope="module")

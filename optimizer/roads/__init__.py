@@ -18,6 +18,7 @@ from .matrix import UNREACHABLE as UNREACHABLE
 from .matrix import TravelMatrix as TravelMatrix
 from .matrix import check_reachable as check_reachable
 from .matrix import travel_matrix as travel_matrix
+from .matrix import travel_minutes as travel_minutes
 from .snap import Snap as Snap
 from .snap import snap_sites as snap_sites
 from .speeds import DEFAULT_PROFILES as DEFAULT_PROFILES
@@ -43,5 +44,6 @@ __all__ = [
     "scale_speeds",
     "snap_sites",
     "travel_matrix",
+    "travel_minutes",
     "write_network",
 ]

@@ -219,32 +219,23 @@ def _many_to_many(csr: sp.csr_matrix, sources: np.ndarray, *, jobs: int = 1) -> 
     return np.vstack(blocks)
 
 
-def _site_block(node_values: np.ndarray, pos: np.ndarray, access: np.ndarray,
+def _site_block(node_values: np.ndarray, rows: np.ndarray, cols: np.ndarray,
+                acc_rows: np.ndarray, acc_cols: np.ndarray,
                 unreachable: np.ndarray) -> np.ndarray:
-    """Site x site int64 values: node values (rows/columns ``pos``) plus the access leg at
-    both ends, rounded; ``UNREACHABLE`` where there is no path; zero diagonal."""
-    out = node_values[np.ix_(pos, pos)]
-    out += access[:, None]
-    out += access[None, :]
+    """Site x site int64 values: node values (at ``rows`` x ``cols``) plus the access legs
+    at both ends, rounded; ``UNREACHABLE`` where there is no path."""
+    out = node_values[np.ix_(rows, cols)]
+    out += acc_rows[:, None]
+    out += acc_cols[None, :]
     np.rint(out, out=out)
     res = out.astype(np.int64)
     del out
     res[unreachable] = UNREACHABLE
-    np.fill_diagonal(res, 0)
     return res
 
 
-def travel_matrix(network: RoadNetwork, snaps: Mapping[str, Snap], profile: SpeedProfile, *,
-                  forbidden_classes: Iterable[str] = (), access_speed_kph: float = 15.0,
-                  jobs: int = 1) -> TravelMatrix:
-    """Fastest travel times (s) and the distances of those paths (m) between snapped sites.
-
-    Edges of ``forbidden_classes`` (and of ``profile.forbidden``) are not used; among parallel
-    edges the fastest counts. Each site's access leg (its ``Snap.distance_m``) is travelled at
-    ``access_speed_kph`` at both ends. Values are rounded to whole metres/seconds; pairs with
-    no path hold :data:`UNREACHABLE`. Rows/columns follow the order of ``snaps``.
-    ``jobs`` worker processes share the shortest-path runs of large matrices (same result).
-    """
+def _check_options(network: RoadNetwork, profile: SpeedProfile,
+                   forbidden_classes: Iterable[str], access_speed_kph: float) -> frozenset[str]:
     forbidden = frozenset(forbidden_classes) | profile.forbidden
     unknown = sorted(forbidden - set(ROAD_CLASSES))
     if unknown:
@@ -253,15 +244,21 @@ def travel_matrix(network: RoadNetwork, snaps: Mapping[str, Snap], profile: Spee
     if not access_speed_kph > 0:
         raise NetworkError.at(network.source, "access_speed_kph", "must be > 0",
                               got=access_speed_kph)
-    ids = tuple(str(k) for k in snaps)
-    nodes, index = _node_index(network)
-    site_nodes = _site_nodes(network, snaps, index)
-    uniq, pos = np.unique(np.asarray(site_nodes, dtype=np.int64), return_inverse=True)
+    return forbidden
+
+
+def _node_paths(network: RoadNetwork, profile: SpeedProfile, forbidden: frozenset[str],
+                index: dict[Any, int], n_nodes: int, rows: np.ndarray,
+                cols: np.ndarray | None, jobs: int
+                ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray, np.ndarray]:
+    """Fastest paths between graph nodes: ``(csr, seconds, metres, finite)``, each array
+    (rows x cols) (cols = rows when None); seconds/metres are 0 where there is no path."""
     u, v, length, time_s = _edge_arrays(network, profile, forbidden, index)
     q_t = _Q_T0
     while True:
-        csr, ratio = _encoded_csr(u, v, length, time_s, len(nodes), q_t)
-        enc = _many_to_many(csr, uniq, jobs=jobs)
+        csr, ratio = _encoded_csr(u, v, length, time_s, n_nodes, q_t)
+        enc = (_many_to_many(csr, rows, jobs=jobs) if cols is None
+               else _rows(csr, rows, cols))
         finite = np.isfinite(enc)
         enc[~finite] = 0.0
         t_units = enc / _M
@@ -275,19 +272,80 @@ def travel_matrix(network: RoadNetwork, snaps: Mapping[str, Snap], profile: Spee
     np.subtract(enc, t_units * _M, out=enc)  # distance units of the fastest paths
     t_units *= q_t  # seconds between nodes
     enc *= _D_UNIT_M  # metres between nodes
+    return csr, t_units, enc, finite
+
+
+def _access(snaps: Mapping[str, Snap], access_speed_kph: float) -> tuple[np.ndarray, np.ndarray]:
+    """(metres, seconds) of each site's access leg."""
     acc_d = np.array([float(s.distance_m) for s in snaps.values()])
-    acc_t = acc_d / (access_speed_kph / 3.6)
+    return acc_d, acc_d / (access_speed_kph / 3.6)
+
+
+def travel_matrix(network: RoadNetwork, snaps: Mapping[str, Snap], profile: SpeedProfile, *,
+                  forbidden_classes: Iterable[str] = (), access_speed_kph: float = 15.0,
+                  jobs: int = 1) -> TravelMatrix:
+    """Fastest travel times (s) and the distances of those paths (m) between snapped sites.
+
+    Edges of ``forbidden_classes`` (and of ``profile.forbidden``) are not used; among parallel
+    edges the fastest counts. Each site's access leg (its ``Snap.distance_m``) is travelled at
+    ``access_speed_kph`` at both ends. Values are rounded to whole metres/seconds; pairs with
+    no path hold :data:`UNREACHABLE`. Rows/columns follow the order of ``snaps``.
+    ``jobs`` worker processes share the shortest-path runs of large matrices (same result).
+    """
+    forbidden = _check_options(network, profile, forbidden_classes, access_speed_kph)
+    ids = tuple(str(k) for k in snaps)
+    nodes, index = _node_index(network)
+    site_nodes = _site_nodes(network, snaps, index)
+    uniq, pos = np.unique(np.asarray(site_nodes, dtype=np.int64), return_inverse=True)
+    csr, node_t, node_d, finite = _node_paths(network, profile, forbidden, index, len(nodes),
+                                              uniq, None, jobs)
+    acc_d, acc_t = _access(snaps, access_speed_kph)
     pos = pos.reshape(-1)
     unreachable = ~finite[np.ix_(pos, pos)]
     del finite
-    duration = _site_block(t_units, pos, acc_t, unreachable)
-    del t_units
-    distance = _site_block(enc, pos, acc_d, unreachable)
-    del enc
+    duration = _site_block(node_t, pos, pos, acc_t, acc_t, unreachable)
+    del node_t
+    distance = _site_block(node_d, pos, pos, acc_d, acc_d, unreachable)
+    del node_d
+    np.fill_diagonal(duration, 0)
+    np.fill_diagonal(distance, 0)
     router = _Router(csr, nodes, {sid: int(k) for sid, k in zip(ids, site_nodes, strict=True)})
     logger.debug("travel matrix %s: %d sites, %d source nodes", profile.name, len(ids), uniq.size)
     return TravelMatrix(profile=profile.name, ids=ids, distance_m=distance, duration_s=duration,
                         _router=router)
+
+
+def travel_minutes(network: RoadNetwork, sources: Mapping[str, Snap],
+                   targets: Mapping[str, Snap], profile: SpeedProfile, *,
+                   forbidden_classes: Iterable[str] = (), access_speed_kph: float = 15.0
+                   ) -> np.ndarray:
+    """(sources x targets) fastest travel minutes, ``inf`` where there is no path.
+
+    The same values as ``travel_matrix(...).duration_s / 60`` for those pairs (whole
+    seconds, access legs included) but only the rectangle is computed: one Dijkstra per
+    source node and no site x site arrays (e.g. villages x pickup candidates for coverage).
+    A site present in both (same id) gets 0.
+    """
+    forbidden = _check_options(network, profile, forbidden_classes, access_speed_kph)
+    nodes, index = _node_index(network)
+    src_nodes = np.asarray(_site_nodes(network, sources, index), dtype=np.int64)
+    dst_nodes = np.asarray(_site_nodes(network, targets, index), dtype=np.int64)
+    src_u, src_pos = np.unique(src_nodes, return_inverse=True)
+    dst_u, dst_pos = np.unique(dst_nodes, return_inverse=True)
+    _, node_t, _, finite = _node_paths(network, profile, forbidden, index, len(nodes),
+                                       src_u, dst_u, 1)
+    _, acc_src = _access(sources, access_speed_kph)
+    _, acc_dst = _access(targets, access_speed_kph)
+    src_pos, dst_pos = src_pos.reshape(-1), dst_pos.reshape(-1)
+    unreachable = ~finite[np.ix_(src_pos, dst_pos)]
+    sec = _site_block(node_t, src_pos, dst_pos, acc_src, acc_dst, unreachable)
+    out = np.where(sec < UNREACHABLE, sec / 60.0, np.inf)
+    tgt = {str(k): j for j, k in enumerate(targets)}
+    for i, k in enumerate(sources):
+        j = tgt.get(str(k))
+        if j is not None:
+            out[i, j] = 0.0
+    return out
 
 
 def check_reachable(network: RoadNetwork, snaps: Mapping[str, Snap], *,

@@ -24,6 +24,7 @@ from optimizer.roads import (
     scale_speeds,
     snap_sites,
     travel_matrix,
+    travel_minutes,
 )
 
 from ._helpers import TINY, make_network
@@ -93,6 +94,21 @@ def test_matrix_matches_networkx_and_is_metric(case, profile_name) -> None:
     # triangle inequality on durations (whole-second rounding: +1 per leg)
     via = dur[:, :, None] + dur[None, :, :]  # via[i, j, k] = dur[i, j] + dur[j, k]
     assert (dur[:, None, :] <= via + 1).all()
+
+
+@FAST
+@given(networks(), st.sampled_from(sorted(DEFAULT_PROFILES)), st.data())
+def test_rectangular_minutes_equal_the_matrix(case, profile_name, data) -> None:
+    net, snaps = case
+    ids = list(snaps)
+    rows = data.draw(st.lists(st.sampled_from(ids), min_size=1, unique=True))
+    cols = data.draw(st.lists(st.sampled_from(ids), min_size=1, unique=True))
+    profile = DEFAULT_PROFILES[profile_name]
+    m = travel_matrix(net, snaps, profile)
+    got = travel_minutes(net, {r: snaps[r] for r in rows}, {c: snaps[c] for c in cols},
+                         profile)
+    sub = m.duration_s[np.ix_([m.index(r) for r in rows], [m.index(c) for c in cols])]
+    assert np.array_equal(got, np.where(sub < UNREACHABLE, sub / 60.0, np.inf))
 
 
 @FAST
