@@ -47,7 +47,7 @@ from optimizer.plan import (
 )
 from optimizer.roads import DEFAULT_PROFILES, UNREACHABLE, RoadNetwork, travel_minutes
 from optimizer.routing.coldchain import build_day_problem, to_day_plan
-from optimizer.routing.solve import solve_routing
+from optimizer.routing.solve import solve_routing, time_shares
 from optimizer.scenario import apply_scenario, day_volumes, sample_closures
 from optimizer.solve import (
     COVERAGE_PROFILE,
@@ -357,25 +357,6 @@ def _merge(scenario: str, parts: list[DayPlan]) -> DayPlan:
     )
 
 
-#: smallest routing time given to one depot's problem (s)
-MIN_DEPOT_TIME_S = 0.1
-
-
-def time_shares(time_limit_s: float, stops: Sequence[int]) -> list[float]:
-    """Split a day's routing time (s) over depot problems in proportion to their stops.
-
-    Each gets at least ``MIN_DEPOT_TIME_S`` (less only when the day has more depots than
-    ``time_limit_s / MIN_DEPOT_TIME_S``); the shares add up to ``time_limit_s``.
-    """
-    n = len(stops)
-    if n == 0:
-        return []
-    floor = min(MIN_DEPOT_TIME_S, time_limit_s / n)
-    rest = time_limit_s - floor * n
-    total = sum(stops) or 1
-    return [floor + rest * k / total for k in stops]
-
-
 def route_scenario(
     instance: Instance,
     scenario: Scenario,
@@ -390,7 +371,7 @@ def route_scenario(
     """Route one day of ``scenario``: one checked routing problem per depot, merged.
 
     ``time_limit_s`` is the whole day's search time, split over the depots by
-    :func:`time_shares`.
+    :func:`optimizer.routing.solve.time_shares`.
     """
     orders, produce = day_volumes(instance, scenario)
     hub = instance.operations.hub
@@ -638,5 +619,4 @@ __all__ = [
     "plan",
     "route_scenario",
     "scenario_networks",
-    "time_shares",
 ]

@@ -75,12 +75,12 @@ def test_parallel_jobs_give_the_same_plan(planning, tiny) -> None:
 @pytest.mark.parametrize(("limit", "stops"), [(10.0, [87, 3, 20, 0]), (1.0, [5] * 30),
                                               (0.5, [1])])
 def test_routing_time_is_split_over_depots_within_the_day_limit(limit, stops) -> None:
-    from optimizer.planner import MIN_DEPOT_TIME_S, time_shares
+    from optimizer.routing.solve import MIN_PART_TIME_S, time_shares
 
     shares = time_shares(limit, stops)
     assert len(shares) == len(stops)
     assert sum(shares) == pytest.approx(limit)
-    assert min(shares) >= min(MIN_DEPOT_TIME_S, limit / len(stops)) - 1e-12
+    assert min(shares) >= min(MIN_PART_TIME_S, limit / len(stops)) - 1e-12
     # more stops never get less time
     pairs = sorted(zip(stops, shares, strict=True))
     assert all(a[1] <= b[1] + 1e-12 for a, b in zip(pairs, pairs[1:], strict=False))

@@ -123,12 +123,6 @@ def _sub(problem: RoutingProblem, g: int, stops: tuple[int, ...],
     return Part(sub, stops, vehicles)
 
 
-def part_times(time_limit_s: float, parts: list[Part]) -> list[float]:
-    """Time (s) per part in proportion to its stops."""
-    n = sum(len(p.stops) for p in parts) or 1
-    return [max(time_limit_s * len(p.stops) / n, 0.05) for p in parts]
-
-
 def mandatory_unserved(parts: list[Part]) -> bool:
     """True when some part has a mandatory stop that none of its vehicles may carry (not
     allowed, or too small): the caller then solves the problem whole."""
@@ -144,5 +138,4 @@ def mandatory_unserved(parts: list[Part]) -> bool:
     return False
 
 
-__all__ = ["DECOMPOSE_ABOVE", "PART_STOPS", "Part", "mandatory_unserved", "part_times",
-           "split"]
+__all__ = ["DECOMPOSE_ABOVE", "PART_STOPS", "Part", "mandatory_unserved", "split"]

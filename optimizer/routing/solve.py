@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -358,16 +359,34 @@ def solve_routing(
     return best
 
 
+#: smallest time (s) given to one part of a split routing budget (a depot, a geographic part)
+MIN_PART_TIME_S = 0.1
+
+
+def time_shares(time_limit_s: float, stops: Sequence[int]) -> list[float]:
+    """Split a routing time (s) over problems in proportion to their stops.
+
+    Each gets at least ``MIN_PART_TIME_S`` (less only when there are more problems than
+    ``time_limit_s / MIN_PART_TIME_S``); the shares add up to ``time_limit_s``.
+    """
+    n = len(stops)
+    if n == 0:
+        return []
+    floor = min(MIN_PART_TIME_S, time_limit_s / n)
+    rest = time_limit_s - floor * n
+    total = sum(stops) or 1
+    return [floor + rest * k / total for k in stops]
+
+
 def _solve_parts(problem: RoutingProblem, parts: list[Any], *, time_limit_s: float,
                  seed: int, solution_limit: int | None, t0: float) -> RoutingSolution:
     """Solve each part of a decomposed problem, map the routes back, check the whole."""
-    from optimizer.routing._decompose import part_times
-
     routes: list[RawRoute] = []
     dropped: list[int] = []
     engines: set[str] = set()
     total = 0.0
-    for part, share in zip(parts, part_times(time_limit_s, parts), strict=True):
+    shares = time_shares(time_limit_s, [len(p.stops) for p in parts])
+    for part, share in zip(parts, shares, strict=True):
         if not part.problem.vehicles:
             dropped += part.stops
             continue
@@ -397,4 +416,5 @@ __all__ = [
     "precheck",
     "route_times",
     "solve_routing",
+    "time_shares",
 ]
