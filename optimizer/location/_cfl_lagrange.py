@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import linprog
-from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse import coo_matrix
 
 logger = logging.getLogger(__name__)
 
@@ -573,64 +573,3 @@ def kernel_mip(c: np.ndarray, d: np.ndarray, s: np.ndarray, f: np.ndarray,
     mask = np.zeros(m, bool)
     mask[keep] = res.x[:k] > 0.5
     return evaluate_open(c, d, s, f, allowed, mask, nearest=None)
-
-
-@dataclass(frozen=True)
-class MilpOutcome:
-    """Outcome of :func:`solve_milp`.
-
-    Attributes:
-        status: ``"optimal"`` (proven), ``"feasible"`` (stopped with a solution),
-            ``"infeasible"`` (no solution below the cutoff, or none at all) or
-            ``"time_limit_no_solution"``.
-        objective: objective of the solution found (money), ``nan`` if none.
-        bound: HiGHS's dual bound (money; ``-inf`` if none reported).
-        x: solution values, or ``None``.
-        message: HiGHS's message.
-    """
-
-    status: str
-    objective: float
-    bound: float
-    x: np.ndarray | None
-    message: str
-
-
-def solve_milp(cost: np.ndarray, a: csr_matrix, row_lb: np.ndarray, row_ub: np.ndarray,
-               lb: np.ndarray, ub: np.ndarray, integrality: np.ndarray, *,
-               time_limit_s: float, cutoff: float | None = None, log: bool = False,
-               options: dict[str, object] | None = None) -> MilpOutcome:
-    """Minimise ``cost @ x`` s.t. ``row_lb <= a @ x <= row_ub``, ``lb <= x <= ub`` with scipy's
-    HiGHS ``milp`` (one thread, seed 0, relative gap 1e-9, absolute gap 1e-6).
-
-    Unlike OR-Tools' HiGHS bridge, scipy returns the incumbent and the dual bound when the
-    time limit ``time_limit_s`` (s) stops the search. ``cutoff`` (money) is HiGHS's
-    ``objective_bound``: only solutions below it are sought, and ``"infeasible"`` then means
-    "nothing below the cutoff". ``options``: further HiGHS options (passed verbatim).
-    """
-    import warnings
-
-    from scipy.optimize import Bounds, LinearConstraint, milp
-
-    opts: dict[str, object] = {"time_limit": max(0.05, float(time_limit_s)), "disp": log,
-                               "mip_rel_gap": 1e-9, "mip_abs_gap": 1e-6, "threads": 1,
-                               "random_seed": 0}
-    if cutoff is not None and math.isfinite(cutoff):
-        opts["objective_bound"] = float(cutoff)
-    opts.update(options or {})
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # "passed to HiGHS verbatim"
-        res = milp(cost, constraints=[LinearConstraint(a, row_lb, row_ub)],
-                   integrality=integrality, bounds=Bounds(lb, ub), options=opts)
-    db = res.get("mip_dual_bound")
-    bound = float(db) if db is not None and math.isfinite(float(db)) else -math.inf
-    x = None if res.x is None else np.asarray(res.x, float)
-    if res.status == 0 and x is not None:
-        return MilpOutcome("optimal", float(res.fun),
-                           bound if math.isfinite(bound) else float(res.fun), x,
-                           "proven optimal")
-    if res.status == 2:
-        return MilpOutcome("infeasible", math.nan, bound, None, str(res.message))
-    if x is not None:
-        return MilpOutcome("feasible", float(res.fun), bound, x, str(res.message))
-    return MilpOutcome("time_limit_no_solution", math.nan, bound, None, str(res.message))

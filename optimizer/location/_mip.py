@@ -3,8 +3,10 @@
 Models are assembled as sparse arrays (variable blocks + constraint rows in COO form) and
 handed to OR-Tools' model builder in one call (``fill_model_from_sparse_data``), which is
 fast for 10^5-10^6 variables. Backends: SCIP (default) and HiGHS, both shipped with
-ortools 9.15. Solves are deterministic: one thread, no randomisation beyond the solver's
-fixed default seed.
+ortools 9.15, and ``"scipy-highs"``: the same HiGHS through ``scipy.optimize.milp``
+(:func:`solve_milp`), which keeps the incumbent and dual bound when the time limit stops
+it. Solves are deterministic: one thread, no randomisation beyond the solver's fixed
+default seed.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from scipy.sparse import csr_matrix
 
 logger = logging.getLogger(__name__)
 
-Backend = Literal["scip", "highs", "glop"]
+Backend = Literal["scip", "highs", "glop", "scipy-highs"]
 MipStatus = Literal["optimal", "feasible", "infeasible", "time_limit_no_solution", "unbounded"]
 
 # Relative/absolute optimality tolerances asked of the backends (tighter than 1e-6).
@@ -154,13 +156,15 @@ class MipBuilder:
     def solve(
         self, *, time_limit_s: float, backend: Backend = "scip", log: bool = False,
         relax: bool = False, cutoff: float | None = None,
+        options: dict[str, object] | None = None,
     ) -> MipSolution:
         """Solve with a wall-clock limit; status mapped to the location vocabulary.
 
         ``relax=True`` drops integrality (LP relaxation), e.g. with ``backend="glop"``.
-        ``cutoff`` (HiGHS only, minimisation): only solutions with objective below it are
-        sought (nodes whose bound reaches it are pruned); if none exists the status is
-        ``"infeasible"``, which then means "nothing better than the cutoff".
+        ``cutoff`` (HiGHS backends only, minimisation): only solutions with objective below
+        it are sought (nodes whose bound reaches it are pruned); if none exists the status is
+        ``"infeasible"``, which then means "nothing better than the cutoff". ``options``:
+        further HiGHS options for ``"scipy-highs"`` (hints are ignored there).
         """
         t0 = time.perf_counter()
         lb = np.concatenate(self._lb) if self._lb else np.zeros(0)
@@ -174,6 +178,10 @@ class MipBuilder:
         rub = np.concatenate(self._rub) if self._rub else np.zeros(0)
         mat = csr_matrix((vals, (rows, cols)), shape=(self._nrow, self._nvar))
         mat.sum_duplicates()
+        if backend == "scipy-highs":
+            return self._solve_scipy(t0, mat, lb, ub, obj, integ & (not relax), rlb, rub,
+                                     time_limit_s=time_limit_s, log=log, cutoff=cutoff,
+                                     options=options)
         model = mbh.ModelBuilderHelper()
         model.fill_model_from_sparse_data(lb, ub, obj, rlb, rub, mat)  # type: ignore[arg-type]
         for j in np.flatnonzero(integ) if not relax else ():
@@ -228,6 +236,22 @@ class MipBuilder:
                            else f"time limit {time_limit_s:g} s reached")
 
 
+    def _solve_scipy(self, t0: float, mat: csr_matrix, lb: np.ndarray, ub: np.ndarray,
+                     obj: np.ndarray, integ: np.ndarray, rlb: np.ndarray, rub: np.ndarray, *,
+                     time_limit_s: float, log: bool, cutoff: float | None,
+                     options: dict[str, object] | None) -> MipSolution:
+        """The ``"scipy-highs"`` backend of :meth:`solve` (minimisation)."""
+        if self.maximize:
+            raise ValueError("backend 'scipy-highs' minimises only")
+        off = self.objective_offset
+        out = solve_milp(obj, mat, rlb, rub, lb, ub, integ.astype(float),
+                         time_limit_s=time_limit_s, log=log,
+                         cutoff=None if cutoff is None else cutoff - off, options=options)
+        values = out.x if out.x is not None else np.zeros(0)
+        return MipSolution(out.status, out.objective + off,  # type: ignore[arg-type]
+                           out.bound + off, values, time.perf_counter() - t0, out.message)
+
+
 def _bound(solver: mbh.ModelSolverHelper, sense: float) -> float:
     try:
         b = float(solver.best_objective_bound())
@@ -243,3 +267,64 @@ def _params(backend: Backend) -> str:
         return (f"limits/gap = {REL_GAP}\nlimits/absgap = {ABS_GAP}\n"
                 "randomization/randomseedshift = 0\n")
     return f"mip_rel_gap = {REL_GAP}\nmip_abs_gap = {ABS_GAP}\nthreads = 1\nrandom_seed = 0\n"
+
+
+@dataclass(frozen=True)
+class MilpOutcome:
+    """Outcome of :func:`solve_milp`.
+
+    Attributes:
+        status: ``"optimal"`` (proven), ``"feasible"`` (stopped with a solution),
+            ``"infeasible"`` (no solution below the cutoff, or none at all) or
+            ``"time_limit_no_solution"``.
+        objective: objective of the solution found (money), ``nan`` if none.
+        bound: HiGHS's dual bound (money; ``-inf`` if none reported).
+        x: solution values, or ``None``.
+        message: HiGHS's message.
+    """
+
+    status: str
+    objective: float
+    bound: float
+    x: np.ndarray | None
+    message: str
+
+
+def solve_milp(cost: np.ndarray, a: csr_matrix, row_lb: np.ndarray, row_ub: np.ndarray,
+               lb: np.ndarray, ub: np.ndarray, integrality: np.ndarray, *,
+               time_limit_s: float, cutoff: float | None = None, log: bool = False,
+               options: dict[str, object] | None = None) -> MilpOutcome:
+    """Minimise ``cost @ x`` s.t. ``row_lb <= a @ x <= row_ub``, ``lb <= x <= ub`` with scipy's
+    HiGHS ``milp`` (one thread, seed 0, relative gap 1e-9, absolute gap 1e-6).
+
+    Unlike OR-Tools' HiGHS bridge, scipy returns the incumbent and the dual bound when the
+    time limit ``time_limit_s`` (s) stops the search. ``cutoff`` (money) is HiGHS's
+    ``objective_bound``: only solutions below it are sought, and ``"infeasible"`` then means
+    "nothing below the cutoff". ``options``: further HiGHS options (passed verbatim).
+    """
+    import warnings
+
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    opts: dict[str, object] = {"time_limit": max(0.05, float(time_limit_s)), "disp": log,
+                               "mip_rel_gap": 1e-9, "mip_abs_gap": 1e-6, "threads": 1,
+                               "random_seed": 0}
+    if cutoff is not None and math.isfinite(cutoff):
+        opts["objective_bound"] = float(cutoff)
+    opts.update(options or {})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # "passed to HiGHS verbatim"
+        res = milp(cost, constraints=[LinearConstraint(a, row_lb, row_ub)],
+                   integrality=integrality, bounds=Bounds(lb, ub), options=opts)
+    db = res.get("mip_dual_bound")
+    bound = float(db) if db is not None and math.isfinite(float(db)) else -math.inf
+    x = None if res.x is None else np.asarray(res.x, float)
+    if res.status == 0 and x is not None:
+        return MilpOutcome("optimal", float(res.fun),
+                           bound if math.isfinite(bound) else float(res.fun), x,
+                           "proven optimal")
+    if res.status == 2:
+        return MilpOutcome("infeasible", math.nan, bound, None, str(res.message))
+    if x is not None:
+        return MilpOutcome("feasible", float(res.fun), bound, x, str(res.message))
+    return MilpOutcome("time_limit_no_solution", math.nan, bound, None, str(res.message))

@@ -336,23 +336,22 @@ def _cfl_lagrangian(f: np.ndarray, s: np.ndarray, d: np.ndarray, c: np.ndarray,
         return _flows_result("feasible" if math.isfinite(ub) else "time_limit_no_solution",
                              ub, lb, ub_mask, ub_x, d, t0, "time limit reached in the heuristic")
     cutoff = ub if math.isfinite(ub) else None
-    if REDUCED_MIP_BACKEND == "highs":
-        sol = _reduced_mip_scipy(f, s, d, c, keep, forced, ii, kk, xub, sel,
-                                 time_limit_s=mip_s, cutoff=cutoff)
-        yk, xk = np.arange(keep.size), keep.size + np.arange(ii.size)
+    mb = MipBuilder()
+    yk = mb.add_vars(keep.size, lb=forced[keep].astype(float), ub=1.0, cost=f[keep],
+                     integer=True)
+    xk = mb.add_vars(ii.size, ub=xub, cost=c[ii, keep[kk]])
+    mb.add_rows(ii, xk, 1.0, n_rows=n, lb=1.0, ub=1.0)
+    mb.add_rows(np.concatenate([kk, np.arange(keep.size)]), np.concatenate([xk, yk]),
+                np.concatenate([d[ii], -s[keep]]), n_rows=keep.size, ub=0.0)
+    mb.add_row(yk, s[keep], lb=float(d.sum()))
+    r = np.arange(sel.size)
+    mb.add_rows(np.concatenate([r, r]), np.concatenate([xk[sel], yk[kk[sel]]]),
+                np.concatenate([np.ones(sel.size), -np.ones(sel.size)]),
+                n_rows=sel.size, ub=0.0)
+    if REDUCED_MIP_BACKEND == "highs":  # through scipy: keeps incumbent and bound at the limit
+        sol = mb.solve(time_limit_s=mip_s, backend="scipy-highs", cutoff=cutoff,
+                       log=_LOG_MIP, options=REDUCED_MIP_OPTIONS)
     else:
-        mb = MipBuilder()
-        yk = mb.add_vars(keep.size, lb=forced[keep].astype(float), ub=1.0, cost=f[keep],
-                         integer=True)
-        xk = mb.add_vars(ii.size, ub=xub, cost=c[ii, keep[kk]])
-        mb.add_rows(ii, xk, 1.0, n_rows=n, lb=1.0, ub=1.0)
-        mb.add_rows(np.concatenate([kk, np.arange(keep.size)]), np.concatenate([xk, yk]),
-                    np.concatenate([d[ii], -s[keep]]), n_rows=keep.size, ub=0.0)
-        mb.add_row(yk, s[keep], lb=float(d.sum()))
-        r = np.arange(sel.size)
-        mb.add_rows(np.concatenate([r, r]), np.concatenate([xk[sel], yk[kk[sel]]]),
-                    np.concatenate([np.ones(sel.size), -np.ones(sel.size)]),
-                    n_rows=sel.size, ub=0.0)
         if ub_x is not None:
             mb.hint(yk, ub_mask[keep].astype(float))
             mb.hint(xk, ub_x[ii, keep[kk]])
@@ -386,45 +385,6 @@ def _cfl_lagrangian(f: np.ndarray, s: np.ndarray, d: np.ndarray, c: np.ndarray,
     return _flows_result(status, ub, bound, ub_mask, ub_x, d, t0,  # type: ignore[arg-type]
                          sol.message + f" (reduced MIP: {keep.size} sites, "
                          f"{int(forced.sum())} forced open)")
-
-
-def _reduced_mip_scipy(f: np.ndarray, s: np.ndarray, d: np.ndarray, c: np.ndarray,
-                       keep: np.ndarray, forced: np.ndarray, ii: np.ndarray, kk: np.ndarray,
-                       xub: np.ndarray, sel: np.ndarray, *, time_limit_s: float,
-                       cutoff: float | None) -> MipSolution:
-    """The reduced CFLP MIP of :func:`_cfl_lagrangian` through scipy's HiGHS.
-
-    Variables: ``y`` (one per ``keep`` site, integer, forced ones at 1), then ``x`` (one per
-    pair ``(ii, keep[kk])``, bounded by ``xub``). Rows: assignment, capacity, total capacity
-    cover, and the linking rows ``x <= y`` of the pairs ``sel``. ``time_limit_s`` (s),
-    ``cutoff`` (money) as in :func:`lag.solve_milp`.
-    """
-    from scipy.sparse import csr_matrix
-
-    t = time.perf_counter()
-    n = d.size
-    k, q = keep.size, ii.size
-    xs = k + np.arange(q)
-    p = sel.size
-    rows = np.concatenate([ii, n + kk, n + np.arange(k), np.full(k, n + k),
-                           n + k + 1 + np.arange(p), n + k + 1 + np.arange(p)])
-    cols = np.concatenate([xs, xs, np.arange(k), np.arange(k), xs[sel], kk[sel]])
-    vals = np.concatenate([np.ones(q), d[ii], -s[keep], s[keep], np.ones(p), -np.ones(p)])
-    n_rows = n + k + 1 + p
-    a = csr_matrix((vals, (rows, cols)), shape=(n_rows, k + q))
-    row_lb = np.concatenate([np.ones(n), np.full(k, -np.inf), [float(d.sum())],
-                             np.full(p, -np.inf)])
-    row_ub = np.concatenate([np.ones(n), np.zeros(k), [np.inf], np.zeros(p)])
-    out = lag.solve_milp(np.concatenate([f[keep], c[ii, keep[kk]]]), a, row_lb, row_ub,
-                         np.concatenate([forced[keep].astype(float), np.zeros(q)]),
-                         np.concatenate([np.ones(k), xub]),
-                         np.concatenate([np.ones(k), np.zeros(q)]),
-                         time_limit_s=time_limit_s, cutoff=cutoff, log=_LOG_MIP,
-                         options=REDUCED_MIP_OPTIONS)
-    seconds = time.perf_counter() - t
-    values = out.x if out.x is not None else np.zeros(0)
-    return MipSolution(out.status, out.objective, out.bound, values,  # type: ignore[arg-type]
-                       seconds, out.message)
 
 
 _LOG_MIP = False  # solver log of the reduced MIP (debugging)

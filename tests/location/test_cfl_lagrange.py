@@ -10,6 +10,7 @@ import pytest
 
 from optimizer.location import _cfl_lagrange as lag
 from optimizer.location import capacitated_fl
+from optimizer.location._mip import MilpOutcome, solve_milp
 
 from .test_cfl_large import _cst
 
@@ -90,8 +91,8 @@ def test_solve_milp_cutoff_and_bound() -> None:
 
     cost = np.array([3.0, 2.0, 4.0])
     a = csr_matrix(np.ones((1, 3)))
-    def solve(cutoff: float | None) -> lag.MilpOutcome:
-        return lag.solve_milp(cost, a, np.array([1.0]), np.array([np.inf]), np.zeros(3),
+    def solve(cutoff: float | None) -> MilpOutcome:
+        return solve_milp(cost, a, np.array([1.0]), np.array([np.inf]), np.zeros(3),
                               np.ones(3), np.ones(3), time_limit_s=5, cutoff=cutoff)
 
     free = solve(None)
