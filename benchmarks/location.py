@@ -1,29 +1,42 @@
-"""Benchmark the location models on OR-Library cap41-cap104 (CFLP) and pmed1-pmed20.
+"""Benchmark the location models on OR-Library CFLP (cap*, capa/b/c), UFLP and p-median.
 
 Writes ``benchmarks/results/location.csv`` with columns
 ``instance, problem, status, objective, bks, gap_pct, runtime_s, spopt_runtime_s`` and prints a
 summary: all optimal?, total time ours vs spopt's ``PMedian`` (classic assignment MIP, CBC via
-PuLP) on the p-median set, and the time to proven optimality of a generated 100 x 1,000
-capacitated instance.
+PuLP) on the p-median set, and the time to proven optimality of each 100 x 1,000 capacitated
+instance (OR-Library capa/capb/capc when present, and generated ones).
 
 Usage (from the repository root)::
 
-    python benchmarks/location.py [--time-limit 300] [--spopt-time-limit 120]
-                                  [--only pmed1,cap41,generated] [--no-spopt]
+    python benchmarks/location.py [--time-limit 300] [--large-time-limit 60]
+                                  [--spopt-time-limit 120] [--data DIR]
+                                  [--only pmed1,cap41,capa8000,generated] [--no-spopt]
                                   [--no-generated] [--gen-ratios 3,5,10] [--gen-seeds 0,1]
 
-Data are read from ``../shared/benchdata`` (relative to the repository root); the script
-skips cleanly when absent. ``gap_pct`` = 100 * (objective - bks) / bks; ``spopt_runtime_s``
-is CBC's time limit ``--spopt-time-limit`` plus PuLP model building; a run that stops at
-the cap counts with its measured time (>= cap) and is named in the summary.
+Data are read from ``--data`` (default ``../shared/benchdata`` relative to the repository
+root); the script skips cleanly what is absent. Instances are the rows of each folder's
+``bks.csv``:
+
+- ``orlib_cflp/bks.csv`` (``instance, bks[, capacity, file]``): one capacitated run per row;
+  ``file`` (relative to the folder, default ``instances/<instance>.txt``) may be shared by
+  several rows that substitute ``capacity`` for the literal word in capa/capb/capc. Every
+  distinct file is also solved once as an uncapacitated problem, with the optimum from
+  ``orlib_uflp/bks.csv`` (keyed by file stem) when that file exists.
+- ``orlib_pmed/bks.csv``: every listed ``pmed*`` file (pmed1-pmed40).
+
+Instances with 100 sites x 1,000 clients or more run with ``--large-time-limit`` (the
+issue's target: proven optimal within 60 s each), the others with ``--time-limit``.
+``gap_pct`` = 100 * (objective - bks) / bks; ``spopt_runtime_s`` is CBC's time limit
+``--spopt-time-limit`` plus PuLP model building; a run that stops at the cap counts with its
+measured time (>= cap) and is named in the summary.
 
 Generated instances (``gen-cst-100x1000-r<ratio>-s<seed>``, ratios ``--gen-ratios``
 default 3,5,10, seeds ``--gen-seeds`` default 0,1; split demand): the recipe of Cornuejols,
-Sridharan & Thizy (1991), the usual generator for capa/capb/capc-sized CFLP test beds
-(OR-Library's own capa/b/c files are not in benchdata): facilities and customers uniform in
-the unit square; demand U[5, 35]; capacity U[10, 160]; fixed cost U[0, 90] +
-U[100, 110] * sqrt(capacity); cost per unit demand 10 x Euclidean distance; capacities then
-rescaled so total capacity / total demand = ratio.
+Sridharan & Thizy (1991), the usual generator for capa/capb/capc-sized CFLP test beds:
+facilities and customers uniform in the unit square; demand U[5, 35]; capacity U[10, 160];
+fixed cost U[0, 90] + U[100, 110] * sqrt(capacity); cost per unit demand 10 x Euclidean
+distance; capacities then rescaled so total capacity / total demand = ratio. They are
+harder than capa/b/c (tighter capacities, more sites open).
 """
 
 from __future__ import annotations
@@ -64,9 +77,27 @@ def generate_cflp(m: int = 100, n: int = 1000, *, ratio: float = 5.0, seed: int 
     return fixed, cap, demand, unit
 
 
+def _rows(folder: Path) -> list[dict[str, str]]:
+    """Rows of ``folder/bks.csv`` (empty when the file is absent)."""
+    path = folder / "bks.csv"
+    if not path.is_file():
+        return []
+    with open(path, newline="") as fh:
+        return [{k.strip(): (v or "").strip() for k, v in r.items() if k} for r in
+                csv.DictReader(fh)]
+
+
 def _bks(folder: Path) -> dict[str, float]:
-    with open(folder / "bks.csv", newline="") as fh:
-        return {r["instance"]: float(r["bks"]) for r in csv.DictReader(fh)}
+    return {r["instance"]: float(r["bks"]) for r in _rows(folder) if r.get("bks")}
+
+
+def _instance_file(folder: Path, row: dict[str, str]) -> Path:
+    return folder / (row.get("file") or f"instances/{row['instance']}.txt")
+
+
+def _num_key(name: str) -> tuple[int, str]:
+    digits = "".join(ch for ch in name if ch.isdigit())
+    return (int(digits) if digits else 10**9, name)
 
 
 def _spopt_pmedian(cost: np.ndarray, p: int, cap_s: float) -> tuple[float, float, str]:
@@ -96,6 +127,10 @@ def _gap_pct(obj: float, bks: float | None) -> float | None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--time-limit", type=float, default=300.0, help="ours, per instance (s)")
+    ap.add_argument("--large-time-limit", type=float, default=60.0,
+                    help="ours, per instance of >= 100 sites x 1,000 clients (s)")
+    ap.add_argument("--data", type=Path, default=DATA, help="benchmark data folder")
+    ap.add_argument("--out", type=Path, default=OUT, help="result CSV")
     ap.add_argument("--spopt-time-limit", type=float, default=120.0,
                     help="cap for spopt/CBC per p-median instance (s)")
     ap.add_argument("--only", default="", help="comma-separated instance names")
@@ -110,88 +145,116 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING)
     only = {s.strip() for s in args.only.split(",") if s.strip()}
 
-    if not DATA.is_dir():
-        print(f"skip: benchmark data not found at {DATA}")
+    data: Path = args.data
+    if not data.is_dir():
+        print(f"skip: benchmark data not found at {data}")
         return 0
     rows: list[dict[str, object]] = []
     spopt_rows: list[tuple[str, float, float, str]] = []
+    missing: list[str] = []
+    large: list[tuple[str, str, float, float]] = []
 
     def emit(row: dict[str, object]) -> None:
         rows.append(row)
         print(" ".join(f"{k}={v}" for k, v in row.items()), flush=True)
 
-    cflp = DATA / "orlib_cflp"
+    def limit(n_clients: int, n_sites: int) -> float:
+        big = n_clients >= 1000 and n_sites >= 100
+        return args.large_time_limit if big else args.time_limit
+
+    cflp = data / "orlib_cflp"
     if cflp.is_dir():
-        bks = _bks(cflp)
-        files = sorted((cflp / "instances").glob("cap*.txt"),
-                       key=lambda p: int("".join(ch for ch in p.stem if ch.isdigit()) or 0))
-        for f in files:
-            if only and f.stem not in only:
+        uflp_bks = _bks(data / "orlib_uflp")
+        cap_rows = sorted(_rows(cflp), key=lambda r: _num_key(r["instance"]))
+        done_files: set[Path] = set()
+        for r in cap_rows:
+            name, f = r["instance"], _instance_file(cflp, r)
+            if only and name not in only and f.stem not in only:
                 continue
-            inst = read_orlib_cap(f)
+            if not f.is_file():
+                missing.append(name)
+                continue
+            cap = float(r["capacity"]) if r.get("capacity") else None
+            inst = read_orlib_cap(f, capacity=cap)
+            n, m = inst.unit_cost.shape
             res = capacitated_fl(inst.open_cost, inst.capacity, inst.demand, inst.unit_cost,
-                                 time_limit_s=args.time_limit)
-            b = bks.get(f.stem)
-            emit(dict(instance=f.stem, problem="cflp", status=res.status,
+                                 time_limit_s=limit(n, m))
+            b = float(r["bks"]) if r.get("bks") else None
+            emit(dict(instance=name, problem="cflp", status=res.status,
                       objective=round(res.objective, 4), bks=b,
                       gap_pct=_fmt(_gap_pct(res.objective, b)), runtime_s=round(res.seconds, 3),
                       spopt_runtime_s=""))
+            if n >= 1000 and m >= 100:
+                large.append((name, res.status, res.seconds, res.gap))
+            if f in done_files:
+                continue
+            done_files.add(f)
             u = read_orlib_uncap(f)
-            ru = uncapacitated_fl(u.open_cost, u.alloc_cost, time_limit_s=args.time_limit)
+            ru = uncapacitated_fl(u.open_cost, u.alloc_cost, time_limit_s=limit(n, m))
+            ub = uflp_bks.get(f.stem)
             emit(dict(instance=f.stem, problem="uflp", status=ru.status,
-                      objective=round(ru.objective, 4), bks="",
-                      gap_pct="", runtime_s=round(ru.seconds, 3), spopt_runtime_s=""))
+                      objective=round(ru.objective, 4), bks=ub if ub is not None else "",
+                      gap_pct=_fmt(_gap_pct(ru.objective, ub)), runtime_s=round(ru.seconds, 3),
+                      spopt_runtime_s=""))
     else:
         print(f"skip: {cflp} not found")
 
-    pmed = DATA / "orlib_pmed"
+    pmed = data / "orlib_pmed"
     if pmed.is_dir():
-        bks = _bks(pmed)
-        files = sorted((pmed / "instances").glob("pmed*.txt"), key=lambda p: int(p.stem[4:]))
-        for f in files:
-            if only and f.stem not in only:
+        for r in sorted(_rows(pmed), key=lambda r: _num_key(r["instance"])):
+            name, f = r["instance"], _instance_file(pmed, r)
+            if only and name not in only:
                 continue
-            if int(f.stem[4:]) > 20 and not only:
-                continue  # pmed21-40 are outside this benchmark's scope
+            if not f.is_file():
+                missing.append(name)
+                continue
             pm = read_orlib_pmed(f)
             res = p_median(pm.cost, pm.p, time_limit_s=args.time_limit)
             sp = ""
             if not args.no_spopt:
                 sobj, ssec, sstat = _spopt_pmedian(pm.cost, pm.p, args.spopt_time_limit)
-                spopt_rows.append((f.stem, ssec, sobj, sstat))
+                spopt_rows.append((name, ssec, sobj, sstat))
                 sp = round(ssec, 3)
-            b = bks.get(f.stem)
-            emit(dict(instance=f.stem, problem="p-median", status=res.status,
+            b = float(r["bks"]) if r.get("bks") else None
+            emit(dict(instance=name, problem="p-median", status=res.status,
                       objective=round(res.objective, 4), bks=b,
                       gap_pct=_fmt(_gap_pct(res.objective, b)), runtime_s=round(res.seconds, 3),
                       spopt_runtime_s=sp))
     else:
         print(f"skip: {pmed} not found")
 
-    gen: list[tuple[str, str, float, float]] = []
     if not args.no_generated and (not only or "generated" in only):
         for ratio in (float(x) for x in args.gen_ratios.split(",") if x.strip()):
             for seed in (int(x) for x in args.gen_seeds.split(",") if x.strip()):
                 fixed, cap, dem, unit = generate_cflp(ratio=ratio, seed=seed)
                 name = f"gen-cst-100x1000-r{ratio:g}-s{seed}"
-                res = capacitated_fl(fixed, cap, dem, unit, time_limit_s=args.time_limit)
+                res = capacitated_fl(fixed, cap, dem, unit,
+                                     time_limit_s=args.large_time_limit)
                 emit(dict(instance=name, problem="cflp", status=res.status,
                           objective=round(res.objective, 4), bks="",
                           gap_pct="", runtime_s=round(res.seconds, 3), spopt_runtime_s=""))
                 print(f"  {name}: bound {res.bound:.4f}, proven gap {100 * res.gap:.4f}%; "
                       f"{res.message}", flush=True)
-                gen.append((name, res.status, res.seconds, res.gap))
+                large.append((name, res.status, res.seconds, res.gap))
 
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    tmp = OUT.with_suffix(".csv.tmp")
+    out: Path = args.out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".csv.tmp")
     with open(tmp, "w", newline="") as fh:
         wr = csv.DictWriter(fh, fieldnames=FIELDS)
         wr.writeheader()
         wr.writerows(rows)
-    tmp.replace(OUT)
+    tmp.replace(out)
     _summary(rows, spopt_rows, args)
-    for name, status, secs, gap in gen:
-        print(f"{name}: {status} in {secs:.1f}s (proven gap {100 * gap:.4f}%)")
+    if missing:
+        print(f"listed in bks.csv but no file (skipped): {', '.join(missing)}")
+    if large:
+        print(f"100 x 1,000 capacitated (limit {args.large_time_limit:g}s each):")
+    for name, status, secs, gap in large:
+        print(f"  {name}: {status} in {secs:.1f}s (proven gap {100 * gap:.4f}%)")
+    n_ok = sum(st == "optimal" and secs <= 60.0 for _, st, secs, _ in large)
+    if large:
+        print(f"  proven optimal within 60 s: {n_ok}/{len(large)}")
     return 0
 
 
