@@ -30,6 +30,12 @@ MipStatus = Literal["optimal", "feasible", "infeasible", "time_limit_no_solution
 REL_GAP = 1e-9
 ABS_GAP = 1e-6
 
+#: HiGHS options (``"scipy-highs"``) for a proof run that already has its incumbent as the
+#: cutoff: the primal heuristics (sub-MIPs) then mostly burn time the proof needs.
+PROOF_OPTIONS: dict[str, object] = {
+    "mip_heuristic_effort": 0.0, "mip_heuristic_run_rins": False,
+    "mip_heuristic_run_rens": False, "mip_heuristic_run_root_reduced_cost": False}
+
 _OPTIMAL = 0  # SolveStatus values of model_builder (MPSolverResponseStatus)
 _FEASIBLE = 1
 _INFEASIBLE = 2

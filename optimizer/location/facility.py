@@ -16,7 +16,7 @@ import numpy as np
 
 from optimizer.errors import InfeasibleError, InstanceError
 from optimizer.location import _cfl_lagrange as lag
-from optimizer.location._mip import Backend, MipBuilder, MipSolution
+from optimizer.location._mip import PROOF_OPTIONS, Backend, MipBuilder, MipSolution
 from optimizer.location._result import (
     LocationResult,
     as_matrix,
@@ -405,11 +405,8 @@ LS_SHARE = 0.05
 #: gap of the 100 x 1,000 CST instances far faster than SCIP here; "highs" is solved through
 #: scipy's ``milp`` (incumbent and bound survive the time limit), not OR-Tools.
 REDUCED_MIP_BACKEND: Backend | None = "highs"
-#: extra HiGHS options of the reduced MIP (scipy backend). The incumbent is known (cutoff),
-#: so HiGHS's primal heuristics (sub-MIPs) mostly burn time the proof needs.
-REDUCED_MIP_OPTIONS: dict[str, object] = {
-    "mip_heuristic_effort": 0.0, "mip_heuristic_run_rins": False,
-    "mip_heuristic_run_rens": False, "mip_heuristic_run_root_reduced_cost": False}
+#: extra HiGHS options of the reduced MIP (scipy backend): the incumbent is the cutoff.
+REDUCED_MIP_OPTIONS: dict[str, object] = PROOF_OPTIONS
 #: dual-guided swap search runs until this share of the time limit.
 SWAP_SHARE = 0.4
 #: probing stops after this many probes in a row that fix no site.
