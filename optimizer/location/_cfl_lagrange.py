@@ -51,6 +51,54 @@ class LagrangeState:
     iterations: int
 
 
+def min_open(s: np.ndarray, total_d: float) -> int:
+    """Fewest sites whose capacities can hold ``total_d``: every feasible plan opens at least
+    this many (``sum_j y_j >= K`` is a valid cut; with equal capacities it is the integer
+    rounding of the aggregate capacity row, which the LP relaxation misses). 0 if no demand."""
+    if total_d <= 0:
+        return 0
+    cum = np.cumsum(np.sort(np.asarray(s, float))[::-1])
+    k = int(np.searchsorted(cum, total_d * (1 - 1e-9)))  # first k with cum[k] >= total_d
+    return min(k + 1, int(np.asarray(s).size))
+
+
+def choose_open(v: np.ndarray, k_min: int = 0, closed: np.ndarray | None = None,
+                forced: np.ndarray | None = None) -> np.ndarray | None:
+    """Lagrangian site choice: minimise ``sum_j v_j y_j`` subject to ``sum_j y_j >= k_min``
+    and the fixings: the ``forced`` sites, every other site with ``v_j < 0``, then the
+    cheapest of the rest up to ``k_min`` sites. ``None`` if fewer than ``k_min`` sites are
+    not ``closed`` (no plan respects the fixing)."""
+    m = v.size
+    cl = np.zeros(m, bool) if closed is None else closed
+    fo = np.zeros(m, bool) if forced is None else forced
+    y = (fo | (v < 0)) & ~cl
+    short = k_min - int(y.sum())
+    if short > 0:
+        rest = np.flatnonzero(~y & ~cl)
+        if rest.size < short:
+            return None
+        y[rest[np.argsort(v[rest], kind="stable")[:short]]] = True
+    return y
+
+
+def flip_deltas(v: np.ndarray, y: np.ndarray, k_min: int = 0) -> np.ndarray:
+    """(m,) exact change of the Lagrangian bound (at fixed multipliers, money) when a site is
+    flipped against the choice ``y = choose_open(v, k_min)``: opening an unchosen site may
+    drop the dearest site kept only to reach ``k_min``; shutting a chosen one may need the
+    cheapest unchosen site instead. ``inf`` where the flip is impossible. All >= 0."""
+    out = np.zeros(v.size)
+    count = int(y.sum())
+    fillers = y & (v >= 0)
+    drop = float(v[fillers].max()) if count == k_min and fillers.any() else 0.0
+    out[~y] = v[~y] - drop
+    if count > k_min:
+        out[y] = -v[y]
+    else:
+        rest = v[~y]
+        out[y] = (float(rest.min()) - v[y]) if rest.size else math.inf
+    return np.maximum(out, 0.0)
+
+
 def site_values(c: np.ndarray, d: np.ndarray, s: np.ndarray, f: np.ndarray,
                 lam: np.ndarray, allowed: np.ndarray
                 ) -> tuple[np.ndarray, np.ndarray]:
@@ -192,7 +240,7 @@ def evaluate_open(c: np.ndarray, d: np.ndarray, s: np.ndarray, f: np.ndarray,
 def subgradient(c: np.ndarray, d: np.ndarray, s: np.ndarray, f: np.ndarray,
                 allowed: np.ndarray, *, deadline: float, max_iter: int = 1500,
                 heuristic_every: int = 50, max_heuristics: int = 10,
-                target_share: float = 0.05) -> LagrangeState:
+                target_share: float = 0.05, k_min: int = 0) -> LagrangeState:
     """Maximise ``L(lam)`` by subgradient steps (Held-Wolfe-Crowder, step halving on stalls)
     with a Lagrangian heuristic (open the relaxed sites, repair capacity, transport LP).
 
@@ -203,6 +251,7 @@ def subgradient(c: np.ndarray, d: np.ndarray, s: np.ndarray, f: np.ndarray,
         heuristic_every: run the heuristic every this many iterations.
         max_heuristics: cap on transport-LP solves.
         target_share: Polyak step target ``min(UB, best LB * (1 + target_share))``.
+        k_min: at least this many sites open in the relaxation (:func:`min_open`).
     """
     n, m = c.shape
     total_d = float(d.sum())
@@ -217,7 +266,8 @@ def subgradient(c: np.ndarray, d: np.ndarray, s: np.ndarray, f: np.ndarray,
     it = 0
     for it in range(1, max_iter + 1):
         v, x = site_values(c, d, s, f, lam, allowed)
-        is_open = v < 0
+        is_open = choose_open(v, k_min)
+        assert is_open is not None  # k_min <= m
         lb = float(lam.sum() + v[is_open].sum())
         improved = lb > best[1] + 1e-12 * max(1.0, abs(lb))
         if improved:
@@ -336,15 +386,17 @@ def local_search(c: np.ndarray, d: np.ndarray, s: np.ndarray, f: np.ndarray,
 def fixed_bound(c: np.ndarray, d: np.ndarray, s: np.ndarray, f: np.ndarray,
                 allowed: np.ndarray, lam: np.ndarray, *, closed: np.ndarray,
                 forced: np.ndarray, target: float, max_iter: int = 60,
-                theta: float = 1.0, patience: int = 5
+                theta: float = 1.0, patience: int = 5, k_min: int = 0
                 ) -> tuple[float, np.ndarray, np.ndarray]:
     """Lagrangian bound with some sites fixed, warm-started at ``lam`` (a few subgradient steps).
 
     With ``closed`` sites kept shut and ``forced`` sites open, ``L(lam) = sum_i lam_i +
     sum_{j forced} v_j + sum_{j free, v_j < 0} v_j`` is a lower bound (money) on every plan
-    respecting the fixing. Polyak steps towards ``target`` (e.g. the incumbent cost); stops as
-    soon as the bound reaches it, after ``max_iter`` steps, or when the step factor (halved
-    after ``patience`` steps without progress) falls below 1e-3. Deterministic.
+    respecting the fixing (with ``k_min``: the cheapest choice of at least ``k_min`` sites,
+    :func:`choose_open`; ``inf`` if too few sites are left open). Polyak steps towards
+    ``target`` (e.g. the incumbent cost); stops as soon as the bound reaches it, after
+    ``max_iter`` steps, or when the step factor (halved after ``patience`` steps without
+    progress) falls below 1e-3. Deterministic.
 
     Returns ``(lb, lam, y)``: the best bound, its multipliers and its (m,) open sites.
     """
@@ -353,7 +405,10 @@ def fixed_bound(c: np.ndarray, d: np.ndarray, s: np.ndarray, f: np.ndarray,
     stall = 0
     for _ in range(max_iter):
         v, x = site_values(c, d, s, f, lam, allowed)
-        y = (forced | (v < 0)) & ~closed
+        yk = choose_open(v, k_min, closed, forced)
+        if yk is None:
+            return math.inf, lam, np.zeros(m, bool)
+        y = yk
         lb = float(lam.sum() + v[y].sum())
         if lb > best_lb + 1e-9 * max(1.0, abs(lb)):
             best_lb, best_lam, best_y, stall = lb, lam, y, 0
@@ -400,14 +455,14 @@ def probe_sites(c: np.ndarray, d: np.ndarray, s: np.ndarray, f: np.ndarray,
                 closed: np.ndarray, forced: np.ndarray, ub: float,
                 ub_open: np.ndarray, ub_flow: np.ndarray | None, deadline: float,
                 max_iter: int = 60, rel_tol: float = 1e-7,
-                max_fails: int | None = None) -> ProbeResult:
+                max_fails: int | None = None, k_min: int = 0) -> ProbeResult:
     """Probing on the free sites: for each, fix it the other way than the relaxation wants
-    (open if ``v_j >= 0``, shut if ``v_j < 0``), re-optimise the Lagrangian a little
+    (open if :func:`choose_open` leaves it shut, else shut), re-optimise the Lagrangian a little
     (:func:`fixed_bound`); if the bound reaches ``ub * (1 - rel_tol)`` the site is fixed the
     relaxation's way. Each probe's relaxed plan is repaired and priced (transport LP) as a
     heuristic; a better plan lowers ``ub`` for the following probes.
 
-    Sites are probed by decreasing ``|v_j|`` (likeliest fixings first); stops at
+    Sites are probed by decreasing :func:`flip_deltas` (likeliest fixings first); stops at
     ``deadline`` (``time.perf_counter()`` value, s), or after ``max_fails`` probes in a row
     that fix nothing (later probes have smaller ``|v_j|`` and rarely succeed then; the
     time goes to the exact MIP instead). Deterministic apart from the deadline.
@@ -416,7 +471,10 @@ def probe_sites(c: np.ndarray, d: np.ndarray, s: np.ndarray, f: np.ndarray,
     total_d = float(d.sum())
     seen: set[bytes] = set()
     free = np.flatnonzero(~closed & ~forced)
-    order = free[np.argsort(-np.abs(v[free]), kind="stable")]
+    want = choose_open(v, k_min)
+    assert want is not None  # k_min <= m
+    delta = flip_deltas(v, want, k_min)
+    order = free[np.argsort(-delta[free], kind="stable")]
     thr = ub * (1 - rel_tol) if math.isfinite(ub) else math.inf
     probes = 0
     fixed_at: list[int] = []
@@ -426,15 +484,15 @@ def probe_sites(c: np.ndarray, d: np.ndarray, s: np.ndarray, f: np.ndarray,
         if max_fails is not None and probes - (fixed_at[-1] if fixed_at else 0) >= max_fails:
             break
         cl, fo = closed.copy(), forced.copy()
-        if v[j] >= 0:
+        if not want[j]:
             fo[j] = True
         else:
             cl[j] = True
         lb, _, y = fixed_bound(c, d, s, f, allowed, lam, closed=cl, forced=fo,
-                               target=ub * (1 - rel_tol), max_iter=max_iter)
+                               target=ub * (1 - rel_tol), max_iter=max_iter, k_min=k_min)
         probes += 1
         if lb >= ub * (1 - rel_tol):
-            if v[j] >= 0:
+            if not want[j]:
                 closed[j] = True
             else:
                 forced[j] = True

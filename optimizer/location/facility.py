@@ -94,7 +94,10 @@ def capacitated_fl(
     differ in any better plan and bound each flow ``x_ij``; a final MIP on the reduced
     problem (linking rows ``x_ij <= y_j`` only for free sites and pairs with negative
     reduced cost: they are valid cuts, the capacity rows already forbid flow to closed
-    sites), warm-started with the incumbent, proves optimality. ``"auto"`` picks
+    sites), warm-started with the incumbent, proves optimality. Both the relaxation and the
+    MIPs know that at least ``min_open`` sites (the fewest whose capacities hold the total
+    demand) must open: with equal capacities (capa/capb/capc) the LP rounds that count
+    down and the Lagrangian bound is far weaker without it. ``"auto"`` picks
     ``"lagrangian"`` from ``LAGRANGE_MIN_PAIRS`` client-site pairs on.
 
     Args:
@@ -167,6 +170,7 @@ def capacitated_fl(
         mb.add_rows(rows, cols, vals, n_rows=finite.size, ub=0.0)
         if np.isfinite(s).all() and total_d > 0:
             mb.add_row(y, s, lb=total_d)
+            mb.add_row(y, 1.0, lb=float(lag.min_open(s, total_d)))
     _link_rows(mb, x, y, allowed & served[:, None])
     sol = mb.solve(time_limit_s=max(0.01, time_limit_s - (time.perf_counter() - t0)),
                    backend=backend)
@@ -247,7 +251,8 @@ def _cfl_lagrangian(f: np.ndarray, s: np.ndarray, d: np.ndarray, c: np.ndarray,
     """
     n, m = c.shape
     deadline = t0 + time_limit_s
-    st = lag.subgradient(c, d, s, f, allowed, deadline=t0 + 0.2 * time_limit_s)
+    k_min = lag.min_open(s, float(d.sum()))
+    st = lag.subgradient(c, d, s, f, allowed, deadline=t0 + 0.2 * time_limit_s, k_min=k_min)
     lb = st.lb
     ub, ub_mask, ub_x = st.ub, np.zeros(m, bool), st.flow
     ub_mask[st.open] = True
@@ -285,9 +290,13 @@ def _cfl_lagrangian(f: np.ndarray, s: np.ndarray, d: np.ndarray, c: np.ndarray,
         return _flows_result("optimal", ub, lb, ub_mask, ub_x, d, t0,
                              "optimal: Lagrangian bound meets the heuristic")
     v = st.v
+    # bound change when a site is flipped against the relaxation's choice
+    want = lag.choose_open(v, k_min)
+    assert want is not None  # k_min <= m
+    delta = lag.flip_deltas(v, want, k_min)
     if math.isfinite(ub):
-        closed = (v >= 0) & (lb + v > ub + tol)
-        forced = (v < 0) & (lb - v > ub + tol)
+        closed = ~want & (lb + delta > ub + tol)
+        forced = want & (lb + delta > ub + tol)
     else:
         closed = forced = np.zeros(m, bool)
     # every plan cheaper than fix_floor respects the fixing (probing fixes up to a 1e-7 share)
@@ -296,14 +305,14 @@ def _cfl_lagrangian(f: np.ndarray, s: np.ndarray, d: np.ndarray, c: np.ndarray,
         pr = lag.probe_sites(c, d, s, f, allowed, st.lam, v, closed=closed, forced=forced,
                              ub=ub, ub_open=ub_mask, ub_flow=ub_x,
                              deadline=t0 + PROBE_SHARE * time_limit_s,
-                             max_fails=PROBE_MAX_FAILS)
+                             max_fails=PROBE_MAX_FAILS, k_min=k_min)
         n_before = int(closed.sum() + forced.sum())
         closed, forced, fix_floor = pr.closed, pr.forced, pr.threshold
         if pr.ub < ub:
             ub, ub_mask, ub_x = pr.ub, pr.open, pr.flow
             tol = 1e-9 * max(1.0, abs(ub))
-            closed = closed | ((v >= 0) & (lb + v > ub + tol))
-            forced = forced | ((v < 0) & (lb - v > ub + tol))
+            closed = closed | (~want & (lb + delta > ub + tol))
+            forced = forced | (want & (lb + delta > ub + tol))
         logger.debug("CFLP probing: %d probes, %d -> %d sites fixed, UB=%.6f (%.1fs)",
                      pr.probes, n_before, int(closed.sum() + forced.sum()), ub,
                      time.perf_counter() - t0)
@@ -317,13 +326,14 @@ def _cfl_lagrangian(f: np.ndarray, s: np.ndarray, d: np.ndarray, c: np.ndarray,
 
     ok = allowed[:, keep]
     ii, kk = np.nonzero(ok)
-    # x_ij = t costs at least LB + t (c_ij - lam_i + mu_j d_i) + max(0, v_j): bound t
+    # x_ij = t costs at least LB + t (c_ij - lam_i + mu_j d_i) + (cost of opening j if the
+    # relaxation keeps it shut): bound t
     xub = np.ones(ii.size)
     if math.isfinite(ub):
         mu = lag.capacity_prices(c, d, s, st.lam, allowed)
         jk = keep[kk]
         rise = red[ii, jk] + mu[jk] * d[ii]
-        room = ub - lb - np.maximum(v[jk], 0.0) + tol
+        room = ub - lb - np.where(want[jk], 0.0, delta[jk]) + tol
         pos = rise > 0
         xub[pos] = np.clip(room[pos] / rise[pos], 0.0, 1.0)
         if ub_x is not None:  # never cut off the incumbent through rounding
@@ -344,6 +354,7 @@ def _cfl_lagrangian(f: np.ndarray, s: np.ndarray, d: np.ndarray, c: np.ndarray,
     mb.add_rows(np.concatenate([kk, np.arange(keep.size)]), np.concatenate([xk, yk]),
                 np.concatenate([d[ii], -s[keep]]), n_rows=keep.size, ub=0.0)
     mb.add_row(yk, s[keep], lb=float(d.sum()))
+    mb.add_row(yk, 1.0, lb=float(k_min))
     r = np.arange(sel.size)
     mb.add_rows(np.concatenate([r, r]), np.concatenate([xk[sel], yk[kk[sel]]]),
                 np.concatenate([np.ones(sel.size), -np.ones(sel.size)]),

@@ -111,7 +111,7 @@ def p_median(
     if sol.status == "infeasible":
         if ub < math.inf:  # fixing proved nothing better than UB exists
             return _result("optimal", ub, ub, best_open, d, t0,
-                           "optimal: reduced problem has no solution better than the heuristic")
+                           "optimal: the radius MIP finds nothing better than the heuristic")
         raise InfeasibleError(
             f"no set of p={p} sites reaches all {int((w > 0).sum())} weighted clients "
             f"(some clients reach fewer sites than needed)"

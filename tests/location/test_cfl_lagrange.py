@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from optimizer.location import _cfl_lagrange as lag
 from optimizer.location import capacitated_fl
@@ -21,6 +24,20 @@ def _instance(n: int, m: int, ratio: float, seed: int
     return f, s, d, uc * d[:, None], np.ones((n, m), bool)
 
 
+def _equal_cap(n: int, m: int, seed: int, fill: float = 0.97
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """capa/capb/capc-like: equal capacities, high fixed costs, so the cheapest plans open
+    about ``min_open`` sites filled to ``fill`` (the LP alone rounds the site count down)."""
+    rng = np.random.default_rng(seed)
+    cust, fac = rng.random((n, 2)), rng.random((m, 2))
+    d = rng.integers(1, 116, n).astype(float)
+    k = max(2, m // 5)
+    s = np.full(m, d.sum() / (fill * k))
+    f = rng.uniform(3e4, 5e4, m)
+    c = d[:, None] * 30.0 * np.linalg.norm(cust[:, None] - fac[None], axis=2)
+    return f, s, d, c, np.ones((n, m), bool)
+
+
 def _optimum(f: np.ndarray, s: np.ndarray, d: np.ndarray, c: np.ndarray
              ) -> tuple[float, tuple[int, ...]]:
     res = capacitated_fl(f, s, d, c / d[:, None], method="mip", time_limit_s=30)
@@ -28,10 +45,52 @@ def _optimum(f: np.ndarray, s: np.ndarray, d: np.ndarray, c: np.ndarray
     return res.objective, res.open
 
 
-@pytest.mark.parametrize(("ratio", "seed"), [(1.5, 0), (3.0, 1)])
-def test_fixed_bound_never_exceeds_restricted_optimum(ratio: float, seed: int) -> None:
-    f, s, d, c, ok = _instance(60, 12, ratio, seed)
-    st = lag.subgradient(c, d, s, f, ok, deadline=time.perf_counter() + 10)
+@settings(max_examples=60, deadline=None)
+@given(v=st.lists(st.integers(-5, 5), min_size=1, max_size=7), k=st.integers(0, 7))
+def test_choice_and_flip_deltas_match_brute_force(v: list[int], k: int) -> None:
+    va = np.array(v, float)
+    m = va.size
+    k = min(k, m)
+
+    def best(fix: int, val: bool) -> float:
+        return min((sum(va[list(sub)]) for r in range(k, m + 1)
+                    for sub in itertools.combinations(range(m), r)
+                    if (fix in sub) == val), default=math.inf)
+
+    y = lag.choose_open(va, k)
+    assert y is not None and y.sum() >= k
+    base = float(va[y].sum())
+    assert base == min(best(0, True), best(0, False))
+    delta = lag.flip_deltas(va, y, k)
+    for j in range(m):
+        assert base + delta[j] == best(j, not y[j])
+    assert lag.choose_open(va, k, closed=np.ones(m, bool)) is None or k == 0
+
+
+def test_min_open() -> None:
+    assert lag.min_open(np.array([5.0, 5.0, 5.0]), 10.0) == 2
+    assert lag.min_open(np.array([5.0, 5.0, 5.0]), 10.5) == 3
+    assert lag.min_open(np.array([1.0, 9.0, 2.0]), 10.0) == 2
+    assert lag.min_open(np.array([4.0]), 0.0) == 0
+
+
+def _instances() -> list[tuple[str, int]]:
+    return [("cst1.5", 0), ("cst3", 1), ("equal", 5)]
+
+
+def _make(kind: str, seed: int
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    if kind == "equal":
+        f, s, d, c, ok = _equal_cap(60, 12, seed)
+    else:
+        f, s, d, c, ok = _instance(60, 12, float(kind[3:]), seed)
+    return f, s, d, c, ok, lag.min_open(s, float(d.sum()))
+
+
+@pytest.mark.parametrize(("kind", "seed"), _instances())
+def test_fixed_bound_never_exceeds_restricted_optimum(kind: str, seed: int) -> None:
+    f, s, d, c, ok, k_min = _make(kind, seed)
+    st = lag.subgradient(c, d, s, f, ok, deadline=time.perf_counter() + 10, k_min=k_min)
     opt, open_ = _optimum(f, s, d, c)
     assert st.lb <= opt + 1e-6
     none = np.zeros(12, bool)
@@ -39,21 +98,22 @@ def test_fixed_bound_never_exceeds_restricted_optimum(ratio: float, seed: int) -
         closed, forced = none.copy(), none.copy()
         (forced if j in open_ else closed)[j] = True
         lb, _, _ = lag.fixed_bound(c, d, s, f, ok, st.lam, closed=closed, forced=forced,
-                                   target=opt * 1.01, max_iter=40)
+                                   target=opt * 1.01, max_iter=40, k_min=k_min)
         assert lb <= opt + 1e-6  # the optimum respects this fixing
 
 
-@pytest.mark.parametrize(("ratio", "seed"), [(1.5, 2), (3.0, 3), (5.0, 4)])
-def test_probing_never_cuts_off_the_optimum(ratio: float, seed: int) -> None:
-    f, s, d, c, ok = _instance(60, 12, ratio, seed)
+@pytest.mark.parametrize(("kind", "seed"), [("cst1.5", 2), ("cst3", 3), ("cst5", 4),
+                                            ("equal", 6), ("equal", 7)])
+def test_probing_never_cuts_off_the_optimum(kind: str, seed: int) -> None:
+    f, s, d, c, ok, k_min = _make(kind, seed)
     opt, open_ = _optimum(f, s, d, c)
-    st = lag.subgradient(c, d, s, f, ok, deadline=time.perf_counter() + 10)
+    st = lag.subgradient(c, d, s, f, ok, deadline=time.perf_counter() + 10, k_min=k_min)
     none = np.zeros(12, bool)
     om = np.zeros(12, bool)
     om[list(open_)] = True
     pr = lag.probe_sites(c, d, s, f, ok, st.lam, st.v, closed=none, forced=none,
                          ub=opt, ub_open=om, ub_flow=None,
-                         deadline=time.perf_counter() + 10)
+                         deadline=time.perf_counter() + 10, k_min=k_min)
     assert pr.ub == pytest.approx(opt, rel=1e-9)
     assert pr.threshold <= opt
     assert not (pr.closed & om).any() and not (pr.forced & ~om).any()
@@ -112,3 +172,21 @@ def test_lagrangian_honours_the_time_limit() -> None:
     flows = res.assignment
     assert flows is not None and np.allclose(flows.sum(axis=1), d)
     assert (flows.sum(axis=0) <= s + 1e-6).all()
+
+
+@pytest.mark.parametrize("seed", [8, 9])
+def test_equal_capacity_lagrangian_matches_mip(seed: int) -> None:
+    """The site-count cut (``min_open``) binds here: the relaxation with it is stronger
+    than the LP, and the whole method still finds the MIP optimum."""
+    f, s, d, c, _ = _equal_cap(80, 15, seed)
+    k_min = lag.min_open(s, float(d.sum()))
+    opt, open_ = _optimum(f, s, d, c)
+    assert len(open_) == k_min  # the cut is tight at the optimum
+    plain = lag.subgradient(c, d, s, f, np.ones(c.shape, bool),
+                            deadline=time.perf_counter() + 10)
+    card = lag.subgradient(c, d, s, f, np.ones(c.shape, bool),
+                           deadline=time.perf_counter() + 10, k_min=k_min)
+    assert plain.lb < card.lb <= opt + 1e-6
+    res = capacitated_fl(f, s, d, c / d[:, None], method="lagrangian", time_limit_s=30)
+    assert res.status == "optimal"
+    assert res.objective == pytest.approx(opt, rel=1e-7)
