@@ -12,6 +12,7 @@ Usage (from the repository root)::
                                   [--spopt-time-limit 120] [--data DIR]
                                   [--only pmed1,cap41,capa8000,generated] [--no-spopt]
                                   [--no-generated] [--gen-ratios 3,5,10] [--gen-seeds 0,1]
+                                  [--gen-capacities 5000,8000,12000]
 
 Data are read from ``--data`` (default ``../shared/benchdata`` relative to the repository
 root); the script skips cleanly what is absent. Instances are the rows of each folder's
@@ -35,8 +36,10 @@ default 3,5,10, seeds ``--gen-seeds`` default 0,1; split demand): the recipe of 
 Sridharan & Thizy (1991), the usual generator for capa/capb/capc-sized CFLP test beds:
 facilities and customers uniform in the unit square; demand U[5, 35]; capacity U[10, 160];
 fixed cost U[0, 90] + U[100, 110] * sqrt(capacity); cost per unit demand 10 x Euclidean
-distance; capacities then rescaled so total capacity / total demand = ratio. They are
-harder than capa/b/c (tighter capacities, more sites open).
+distance; capacities then rescaled so total capacity / total demand = ratio.
+``gen-eqcap-100x1000-c<capacity>-s<seed>`` (``--gen-capacities`` default 5000,8000,12000):
+shaped like capa/capb/capc (equal capacities, few sites open, capacities binding; see
+``generate_eqcap``), a stand-in while the OR-Library files are not in benchdata.
 """
 
 from __future__ import annotations
@@ -75,6 +78,22 @@ def generate_cflp(m: int = 100, n: int = 1000, *, ratio: float = 5.0, seed: int 
     cap = cap * ratio * demand.sum() / cap.sum()
     unit = 10.0 * np.linalg.norm(cust[:, None, :] - fac[None, :, :], axis=2)
     return fixed, cap, demand, unit
+
+
+def generate_eqcap(m: int = 100, n: int = 1000, *, capacity: float = 5000.0, seed: int = 0
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """capa/capb/capc-shaped instance: (open_cost, capacity, demand, unit_cost).
+
+    Equal capacities (the capa/b/c rows use 5,000-14,000), integer demand U[1, 115] (total
+    about 58,000), fixed cost U[3e6, 5e6], cost per demand unit 3,000 x Euclidean distance in
+    the unit square: the uncapacitated optimum opens 4-5 sites, so the capacities bind.
+    """
+    rng = np.random.default_rng(10_000 + seed)
+    fac, cust = rng.random((m, 2)), rng.random((n, 2))
+    demand = rng.integers(1, 116, n).astype(float)
+    fixed = rng.uniform(3e6, 5e6, m)
+    unit = 3000.0 * np.linalg.norm(cust[:, None, :] - fac[None, :, :], axis=2)
+    return fixed, np.full(m, float(capacity)), demand, unit
 
 
 def _rows(folder: Path) -> list[dict[str, str]]:
@@ -140,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--gen-ratios", default="3,5,10",
                     help="comma-separated total capacity / total demand ratios")
     ap.add_argument("--gen-seeds", default="0,1", help="comma-separated generator seeds")
+    ap.add_argument("--gen-capacities", default="5000,8000,12000",
+                    help="comma-separated equal capacities of the capa-shaped instances")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING)
@@ -228,6 +249,18 @@ def main(argv: list[str] | None = None) -> int:
             for seed in (int(x) for x in args.gen_seeds.split(",") if x.strip()):
                 fixed, cap, dem, unit = generate_cflp(ratio=ratio, seed=seed)
                 name = f"gen-cst-100x1000-r{ratio:g}-s{seed}"
+                res = capacitated_fl(fixed, cap, dem, unit,
+                                     time_limit_s=args.large_time_limit)
+                emit(dict(instance=name, problem="cflp", status=res.status,
+                          objective=round(res.objective, 4), bks="",
+                          gap_pct="", runtime_s=round(res.seconds, 3), spopt_runtime_s=""))
+                print(f"  {name}: bound {res.bound:.4f}, proven gap {100 * res.gap:.4f}%; "
+                      f"{res.message}", flush=True)
+                large.append((name, res.status, res.seconds, res.gap))
+        for cap_ in (float(x) for x in args.gen_capacities.split(",") if x.strip()):
+            for seed in (int(x) for x in args.gen_seeds.split(",") if x.strip()):
+                fixed, cap, dem, unit = generate_eqcap(capacity=cap_, seed=seed)
+                name = f"gen-eqcap-100x1000-c{cap_:g}-s{seed}"
                 res = capacitated_fl(fixed, cap, dem, unit,
                                      time_limit_s=args.large_time_limit)
                 emit(dict(instance=name, problem="cflp", status=res.status,

@@ -63,15 +63,25 @@ def min_open(s: np.ndarray, total_d: float) -> int:
 
 
 def choose_open(v: np.ndarray, k_min: int = 0, closed: np.ndarray | None = None,
-                forced: np.ndarray | None = None) -> np.ndarray | None:
-    """Lagrangian site choice: minimise ``sum_j v_j y_j`` subject to ``sum_j y_j >= k_min``
-    and the fixings: the ``forced`` sites, every other site with ``v_j < 0``, then the
-    cheapest of the rest up to ``k_min`` sites. ``None`` if fewer than ``k_min`` sites are
-    not ``closed`` (no plan respects the fixing)."""
+                forced: np.ndarray | None = None, k_max: int | None = None
+                ) -> np.ndarray | None:
+    """Lagrangian site choice: minimise ``sum_j v_j y_j`` subject to
+    ``k_min <= sum_j y_j <= k_max`` and the fixings: the ``forced`` sites, every other site
+    with ``v_j < 0`` (the cheapest, if more than ``k_max`` in all), then the cheapest of the
+    rest up to ``k_min`` sites. ``None`` if no choice respects the fixing and the counts."""
     m = v.size
     cl = np.zeros(m, bool) if closed is None else closed
-    fo = np.zeros(m, bool) if forced is None else forced
+    fo = (np.zeros(m, bool) if forced is None else forced) & ~cl
+    if forced is not None and (forced & cl).any():
+        return None
     y = (fo | (v < 0)) & ~cl
+    if k_max is not None and int(y.sum()) > k_max:
+        room = k_max - int(fo.sum())
+        if room < 0:
+            return None
+        extra = np.flatnonzero(y & ~fo)
+        y = fo.copy()
+        y[extra[np.argsort(v[extra], kind="stable")[:room]]] = True
     short = k_min - int(y.sum())
     if short > 0:
         rest = np.flatnonzero(~y & ~cl)
@@ -386,14 +396,14 @@ def local_search(c: np.ndarray, d: np.ndarray, s: np.ndarray, f: np.ndarray,
 def fixed_bound(c: np.ndarray, d: np.ndarray, s: np.ndarray, f: np.ndarray,
                 allowed: np.ndarray, lam: np.ndarray, *, closed: np.ndarray,
                 forced: np.ndarray, target: float, max_iter: int = 60,
-                theta: float = 1.0, patience: int = 5, k_min: int = 0
-                ) -> tuple[float, np.ndarray, np.ndarray]:
+                theta: float = 1.0, patience: int = 5, k_min: int = 0,
+                k_max: int | None = None) -> tuple[float, np.ndarray, np.ndarray]:
     """Lagrangian bound with some sites fixed, warm-started at ``lam`` (a few subgradient steps).
 
     With ``closed`` sites kept shut and ``forced`` sites open, ``L(lam) = sum_i lam_i +
     sum_{j forced} v_j + sum_{j free, v_j < 0} v_j`` is a lower bound (money) on every plan
-    respecting the fixing (with ``k_min``: the cheapest choice of at least ``k_min`` sites,
-    :func:`choose_open`; ``inf`` if too few sites are left open). Polyak steps towards
+    respecting the fixing (with ``k_min``/``k_max``: the cheapest choice of between
+    ``k_min`` and ``k_max`` sites, :func:`choose_open`; ``inf`` if none). Polyak steps towards
     ``target`` (e.g. the incumbent cost); stops as soon as the bound reaches it, after
     ``max_iter`` steps, or when the step factor (halved after ``patience`` steps without
     progress) falls below 1e-3. Deterministic.
@@ -405,7 +415,7 @@ def fixed_bound(c: np.ndarray, d: np.ndarray, s: np.ndarray, f: np.ndarray,
     stall = 0
     for _ in range(max_iter):
         v, x = site_values(c, d, s, f, lam, allowed)
-        yk = choose_open(v, k_min, closed, forced)
+        yk = choose_open(v, k_min, closed, forced, k_max)
         if yk is None:
             return math.inf, lam, np.zeros(m, bool)
         y = yk
@@ -424,6 +434,45 @@ def fixed_bound(c: np.ndarray, d: np.ndarray, s: np.ndarray, f: np.ndarray,
             break
         lam = lam + theta * max(target - lb, 1e-9 * abs(target)) / norm * g
     return best_lb, best_lam, best_y
+
+
+def count_range(c: np.ndarray, d: np.ndarray, s: np.ndarray, f: np.ndarray,
+                allowed: np.ndarray, lam: np.ndarray, *, k_min: int, ub: float,
+                deadline: float, rel_tol: float = 1e-7, max_iter: int = 120,
+                max_steps: int = 12) -> tuple[int, int]:
+    """Site counts ``(lo, hi)`` that a plan cheaper than ``ub * (1 - rel_tol)`` can have.
+
+    Raises ``lo`` from ``k_min`` while the Lagrangian bound with exactly ``lo`` sites open
+    reaches the threshold, then finds the smallest ``hi >= lo`` whose bound with at least
+    ``hi + 1`` sites reaches it (:func:`fixed_bound` warm-started at ``lam``; at most
+    ``max_steps`` bounds each way, until ``deadline``). With few, nearly full sites (capa)
+    this pins the count to one or two values. ``hi`` is ``m`` when nothing is proven.
+    """
+    m = c.shape[1]
+    thr = ub * (1 - rel_tol)
+    none = np.zeros(m, bool)
+    lo, hi = k_min, m
+    if not math.isfinite(ub):
+        return lo, hi
+
+    def reaches(k1: int, k2: int | None) -> bool:
+        lb, _, _ = fixed_bound(c, d, s, f, allowed, lam, closed=none, forced=none,
+                               target=thr, max_iter=max_iter, k_min=k1, k_max=k2)
+        return lb >= thr
+
+    for _ in range(max_steps):
+        if lo >= m or time.perf_counter() > deadline or not reaches(lo, lo):
+            break
+        lo += 1
+    k = lo
+    for _ in range(max_steps):
+        if k >= m or time.perf_counter() > deadline:
+            break
+        if reaches(k + 1, None):
+            hi = k
+            break
+        k += 1
+    return lo, hi
 
 
 @dataclass(frozen=True)
@@ -455,7 +504,8 @@ def probe_sites(c: np.ndarray, d: np.ndarray, s: np.ndarray, f: np.ndarray,
                 closed: np.ndarray, forced: np.ndarray, ub: float,
                 ub_open: np.ndarray, ub_flow: np.ndarray | None, deadline: float,
                 max_iter: int = 60, rel_tol: float = 1e-7,
-                max_fails: int | None = None, k_min: int = 0) -> ProbeResult:
+                max_fails: int | None = None, k_min: int = 0,
+                k_max: int | None = None) -> ProbeResult:
     """Probing on the free sites: for each, fix it the other way than the relaxation wants
     (open if :func:`choose_open` leaves it shut, else shut), re-optimise the Lagrangian a little
     (:func:`fixed_bound`); if the bound reaches ``ub * (1 - rel_tol)`` the site is fixed the
@@ -489,7 +539,8 @@ def probe_sites(c: np.ndarray, d: np.ndarray, s: np.ndarray, f: np.ndarray,
         else:
             cl[j] = True
         lb, _, y = fixed_bound(c, d, s, f, allowed, lam, closed=cl, forced=fo,
-                               target=ub * (1 - rel_tol), max_iter=max_iter, k_min=k_min)
+                               target=ub * (1 - rel_tol), max_iter=max_iter, k_min=k_min,
+                               k_max=k_max)
         probes += 1
         if lb >= ub * (1 - rel_tol):
             if not want[j]:

@@ -271,11 +271,15 @@ def _cfl_lagrangian(f: np.ndarray, s: np.ndarray, d: np.ndarray, c: np.ndarray,
             ub, ub_mask, ub_x = cost, mask, x
     kernel_s = KERNEL_SHARE * time_limit_s
     if time.perf_counter() + 0.5 * kernel_s < t0 + SWAP_SHARE * time_limit_s:
-        n_kernel = max(KERNEL_MIN_SITES, math.ceil(KERNEL_OPEN_FACTOR * int(ub_mask.sum())))
+        n_open = max(1, int(ub_mask.sum()), k_min)
+        n_kernel = max(KERNEL_MIN_SITES, math.ceil(KERNEL_OPEN_FACTOR * n_open))
+        # each client may use about KERNEL_REACH of the sites a kernel plan opens
+        n_pairs = max(KERNEL_MIN_PAIRS, math.ceil(KERNEL_REACH * n_kernel / n_open))
         cost, mask, x = lag.kernel_mip(c, d, s, f, allowed, st.lam, st.v, ub_mask,
-                                       n_sites=n_kernel, time_limit_s=kernel_s)
-        logger.debug("CFLP kernel MIP (%d sites): %.6f (%.1fs)", n_kernel, cost,
-                     time.perf_counter() - t0)
+                                       n_sites=n_kernel, n_pairs=n_pairs,
+                                       time_limit_s=kernel_s)
+        logger.debug("CFLP kernel MIP (%d sites, %d per client): %.6f (%.1fs)", n_kernel,
+                     n_pairs, cost, time.perf_counter() - t0)
         if cost < ub:
             ub, ub_mask, ub_x = cost, mask, x
     if math.isfinite(ub) and time.perf_counter() < t0 + SWAP_SHARE * time_limit_s:
@@ -289,36 +293,57 @@ def _cfl_lagrangian(f: np.ndarray, s: np.ndarray, d: np.ndarray, c: np.ndarray,
     if math.isfinite(ub) and lb >= ub - 1e-7 * max(1.0, abs(ub)):
         return _flows_result("optimal", ub, lb, ub_mask, ub_x, d, t0,
                              "optimal: Lagrangian bound meets the heuristic")
-    v = st.v
-    # bound change when a site is flipped against the relaxation's choice
-    want = lag.choose_open(v, k_min)
-    assert want is not None  # k_min <= m
-    delta = lag.flip_deltas(v, want, k_min)
-    if math.isfinite(ub):
-        closed = ~want & (lb + delta > ub + tol)
-        forced = want & (lb + delta > ub + tol)
-    else:
-        closed = forced = np.zeros(m, bool)
+    v, lam = st.v, st.lam
     # every plan cheaper than fix_floor respects the fixing (probing fixes up to a 1e-7 share)
     fix_floor = ub
+    # site counts a better plan can have; a higher floor re-optimises the relaxation
+    k_max: int | None = None
+    if math.isfinite(ub):
+        lo, hi = lag.count_range(c, d, s, f, allowed, lam, k_min=k_min, ub=ub,
+                                 deadline=time.perf_counter() + COUNT_SHARE * time_limit_s)
+        logger.debug("CFLP site count in [%d, %d] (floor %d) (%.1fs)", lo, hi, k_min,
+                     time.perf_counter() - t0)
+        if lo > k_min or hi < m:
+            fix_floor = ub * (1 - 1e-7)
+        k_max = hi if hi < m else None
+        if lo > k_min:
+            k_min = lo
+            lb_k, lam_k, _ = lag.fixed_bound(c, d, s, f, allowed, lam, closed=np.zeros(m, bool),
+                                             forced=np.zeros(m, bool), target=ub,
+                                             max_iter=300, k_min=k_min, k_max=k_max)
+            lam = lam_k
+            v, _ = lag.site_values(c, d, s, f, lam, allowed)
+            # plans with fewer sites cost at least fix_floor
+            lb = max(lb, min(lb_k, fix_floor))
+    # the relaxation at lam (site floor k_min only) and the exact bound change when a site
+    # is flipped against its choice: the reduced-cost tests and flow bounds below use these
+    want = lag.choose_open(v, k_min)
+    assert want is not None  # k_min <= m
+    lb_lam = float(lam.sum() + v[want].sum())
+    delta = lag.flip_deltas(v, want, k_min)
+    if math.isfinite(ub):
+        closed = ~want & (lb_lam + delta > ub + tol)
+        forced = want & (lb_lam + delta > ub + tol)
+    else:
+        closed = forced = np.zeros(m, bool)
     if math.isfinite(ub) and PROBE_SHARE > 0:
-        pr = lag.probe_sites(c, d, s, f, allowed, st.lam, v, closed=closed, forced=forced,
+        pr = lag.probe_sites(c, d, s, f, allowed, lam, v, closed=closed, forced=forced,
                              ub=ub, ub_open=ub_mask, ub_flow=ub_x,
                              deadline=t0 + PROBE_SHARE * time_limit_s,
-                             max_fails=PROBE_MAX_FAILS, k_min=k_min)
+                             max_fails=PROBE_MAX_FAILS, k_min=k_min, k_max=k_max)
         n_before = int(closed.sum() + forced.sum())
-        closed, forced, fix_floor = pr.closed, pr.forced, pr.threshold
+        closed, forced, fix_floor = pr.closed, pr.forced, min(fix_floor, pr.threshold)
         if pr.ub < ub:
             ub, ub_mask, ub_x = pr.ub, pr.open, pr.flow
             tol = 1e-9 * max(1.0, abs(ub))
-            closed = closed | (~want & (lb + delta > ub + tol))
-            forced = forced | (want & (lb + delta > ub + tol))
+            closed = closed | (~want & (lb_lam + delta > ub + tol))
+            forced = forced | (want & (lb_lam + delta > ub + tol))
         logger.debug("CFLP probing: %d probes, %d -> %d sites fixed, UB=%.6f (%.1fs)",
                      pr.probes, n_before, int(closed.sum() + forced.sum()), ub,
                      time.perf_counter() - t0)
     keep = np.flatnonzero(~closed)
     free = ~closed & ~forced
-    red = np.where(allowed, c - st.lam[:, None], np.inf)
+    red = np.where(allowed, c - lam[:, None], np.inf)
     gap = ub - lb if math.isfinite(ub) else math.inf
     link = allowed & free[None, :] & (red <= LINK_GAP_SHARE * gap)
     logger.debug("CFLP fixing: %d closed, %d forced open, %d free; %d linking rows",
@@ -330,10 +355,10 @@ def _cfl_lagrangian(f: np.ndarray, s: np.ndarray, d: np.ndarray, c: np.ndarray,
     # relaxation keeps it shut): bound t
     xub = np.ones(ii.size)
     if math.isfinite(ub):
-        mu = lag.capacity_prices(c, d, s, st.lam, allowed)
+        mu = lag.capacity_prices(c, d, s, lam, allowed)
         jk = keep[kk]
         rise = red[ii, jk] + mu[jk] * d[ii]
-        room = ub - lb - np.where(want[jk], 0.0, delta[jk]) + tol
+        room = ub - lb_lam - np.where(want[jk], 0.0, delta[jk]) + tol
         pos = rise > 0
         xub[pos] = np.clip(room[pos] / rise[pos], 0.0, 1.0)
         if ub_x is not None:  # never cut off the incumbent through rounding
@@ -354,7 +379,7 @@ def _cfl_lagrangian(f: np.ndarray, s: np.ndarray, d: np.ndarray, c: np.ndarray,
     mb.add_rows(np.concatenate([kk, np.arange(keep.size)]), np.concatenate([xk, yk]),
                 np.concatenate([d[ii], -s[keep]]), n_rows=keep.size, ub=0.0)
     mb.add_row(yk, s[keep], lb=float(d.sum()))
-    mb.add_row(yk, 1.0, lb=float(k_min))
+    mb.add_row(yk, 1.0, lb=float(k_min), ub=float(k_max) if k_max is not None else math.inf)
     r = np.arange(sel.size)
     mb.add_rows(np.concatenate([r, r]), np.concatenate([xk[sel], yk[kk[sel]]]),
                 np.concatenate([np.ones(sel.size), -np.ones(sel.size)]),
@@ -406,8 +431,12 @@ LINK_GAP_SHARE = 0.0
 MIP_MARGIN_S = 0.5
 #: the kernel MIP keeps max(KERNEL_MIN_SITES, ceil(KERNEL_OPEN_FACTOR * open sites of the
 #: incumbent)) sites.
-KERNEL_MIN_SITES = 30
+KERNEL_MIN_SITES = 12
 KERNEL_OPEN_FACTOR = 1.6
+#: each client may use its KERNEL_MIN_PAIRS, or ceil(KERNEL_REACH * kernel sites / open
+#: sites) if more, kernel sites of smallest reduced cost (few, full sites need more).
+KERNEL_MIN_PAIRS = 6
+KERNEL_REACH = 3.0
 #: time limit of the kernel (restricted) MIP heuristic as a share of the time limit.
 KERNEL_SHARE = 0.15
 #: drop/add/swap local search runs until this share of the time limit.
@@ -420,6 +449,8 @@ REDUCED_MIP_BACKEND: Backend | None = "highs"
 REDUCED_MIP_OPTIONS: dict[str, object] = PROOF_OPTIONS
 #: dual-guided swap search runs until this share of the time limit.
 SWAP_SHARE = 0.4
+#: time for bounding the number of open sites (:func:`count_range`), share of the limit.
+COUNT_SHARE = 0.1
 #: probing stops after this many probes in a row that fix no site.
 PROBE_MAX_FAILS = 12
 #: probing (site fixing by re-optimised Lagrangian bounds) runs until this share.
