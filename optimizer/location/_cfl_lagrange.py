@@ -439,13 +439,15 @@ def fixed_bound(c: np.ndarray, d: np.ndarray, s: np.ndarray, f: np.ndarray,
 def count_range(c: np.ndarray, d: np.ndarray, s: np.ndarray, f: np.ndarray,
                 allowed: np.ndarray, lam: np.ndarray, *, k_min: int, ub: float,
                 deadline: float, rel_tol: float = 1e-7, max_iter: int = 120,
-                max_steps: int = 12) -> tuple[int, int]:
+                max_steps: int = 12, hi_from: int = 0, hi_steps: int = 4
+                ) -> tuple[int, int]:
     """Site counts ``(lo, hi)`` that a plan cheaper than ``ub * (1 - rel_tol)`` can have.
 
     Raises ``lo`` from ``k_min`` while the Lagrangian bound with exactly ``lo`` sites open
-    reaches the threshold, then finds the smallest ``hi >= lo`` whose bound with at least
-    ``hi + 1`` sites reaches it (:func:`fixed_bound` warm-started at ``lam``; at most
-    ``max_steps`` bounds each way, until ``deadline``). With few, nearly full sites (capa)
+    reaches the threshold (at most ``max_steps`` times), then tries ``hi = max(lo, hi_from)``
+    (e.g. the incumbent's count) and up to ``hi_steps`` larger values, keeping the first
+    whose bound with at least ``hi + 1`` sites reaches it (:func:`fixed_bound` warm-started
+    at ``lam``; until ``deadline``). With few, nearly full sites (capa)
     this pins the count to one or two values. ``hi`` is ``m`` when nothing is proven.
     """
     m = c.shape[1]
@@ -464,8 +466,8 @@ def count_range(c: np.ndarray, d: np.ndarray, s: np.ndarray, f: np.ndarray,
         if lo >= m or time.perf_counter() > deadline or not reaches(lo, lo):
             break
         lo += 1
-    k = lo
-    for _ in range(max_steps):
+    k = max(lo, hi_from)
+    for _ in range(hi_steps):
         if k >= m or time.perf_counter() > deadline:
             break
         if reaches(k + 1, None):

@@ -272,7 +272,8 @@ def _cfl_lagrangian(f: np.ndarray, s: np.ndarray, d: np.ndarray, c: np.ndarray,
     kernel_s = KERNEL_SHARE * time_limit_s
     if time.perf_counter() + 0.5 * kernel_s < t0 + SWAP_SHARE * time_limit_s:
         n_open = max(1, int(ub_mask.sum()), k_min)
-        n_kernel = max(KERNEL_MIN_SITES, math.ceil(KERNEL_OPEN_FACTOR * n_open))
+        n_kernel = max(KERNEL_MIN_SITES, math.ceil(KERNEL_OPEN_FACTOR * n_open),
+                       min(KERNEL_SITES, math.ceil(KERNEL_FEW_FACTOR * n_open)))
         # each client may use about KERNEL_REACH of the sites a kernel plan opens
         n_pairs = max(KERNEL_MIN_PAIRS, math.ceil(KERNEL_REACH * n_kernel / n_open))
         cost, mask, x = lag.kernel_mip(c, d, s, f, allowed, st.lam, st.v, ub_mask,
@@ -300,7 +301,8 @@ def _cfl_lagrangian(f: np.ndarray, s: np.ndarray, d: np.ndarray, c: np.ndarray,
     k_max: int | None = None
     if math.isfinite(ub):
         lo, hi = lag.count_range(c, d, s, f, allowed, lam, k_min=k_min, ub=ub,
-                                 deadline=time.perf_counter() + COUNT_SHARE * time_limit_s)
+                                 deadline=time.perf_counter() + COUNT_SHARE * time_limit_s,
+                                 hi_from=int(ub_mask.sum()))
         logger.debug("CFLP site count in [%d, %d] (floor %d) (%.1fs)", lo, hi, k_min,
                      time.perf_counter() - t0)
         if lo > k_min or hi < m:
@@ -430,9 +432,13 @@ LINK_GAP_SHARE = 0.0
 #: time kept back after the reduced MIP (building/reading the model), at least (s).
 MIP_MARGIN_S = 0.5
 #: the kernel MIP keeps max(KERNEL_MIN_SITES, ceil(KERNEL_OPEN_FACTOR * open sites of the
-#: incumbent)) sites.
+#: incumbent)) sites ...
 KERNEL_MIN_SITES = 12
 KERNEL_OPEN_FACTOR = 1.6
+#: ... and at least min(KERNEL_SITES, ceil(KERNEL_FEW_FACTOR * open sites)): a roomy kernel
+#: when a dozen sites open, a tight one (12-13 sites) when five do (capa-like instances).
+KERNEL_SITES = 30
+KERNEL_FEW_FACTOR = 2.5
 #: each client may use its KERNEL_MIN_PAIRS, or ceil(KERNEL_REACH * kernel sites / open
 #: sites) if more, kernel sites of smallest reduced cost (few, full sites need more).
 KERNEL_MIN_PAIRS = 6

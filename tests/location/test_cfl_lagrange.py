@@ -190,3 +190,13 @@ def test_equal_capacity_lagrangian_matches_mip(seed: int) -> None:
     res = capacitated_fl(f, s, d, c / d[:, None], method="lagrangian", time_limit_s=30)
     assert res.status == "optimal"
     assert res.objective == pytest.approx(opt, rel=1e-7)
+
+
+@pytest.mark.parametrize(("kind", "seed"), [("equal", 10), ("equal", 11), ("cst3", 12)])
+def test_count_range_keeps_the_optimum_count(kind: str, seed: int) -> None:
+    f, s, d, c, ok, k_min = _make(kind, seed)
+    opt, open_ = _optimum(f, s, d, c)
+    st = lag.subgradient(c, d, s, f, ok, deadline=time.perf_counter() + 10, k_min=k_min)
+    lo, hi = lag.count_range(c, d, s, f, ok, st.lam, k_min=k_min, ub=opt * 1.002,
+                             deadline=time.perf_counter() + 10, hi_from=len(open_))
+    assert k_min <= lo <= len(open_) <= hi
