@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from dataclasses import replace
 from typing import Literal
 
 import numpy as np
@@ -85,8 +86,8 @@ def capacitated_fl(
     """Capacitated facility location (CFLP).
 
     Methods: ``"mip"`` solves the strong formulation directly with ``backend``.
-    ``"lagrangian"`` (split demand, finite capacities, every client with demand > 0; else it
-    falls back to ``"mip"``) is for large instances such as the 100 x 1,000 OR-Library
+    ``"lagrangian"`` (split demand, finite capacities; clients without demand are left out;
+    else it falls back to ``"mip"``) is for large instances such as the 100 x 1,000 OR-Library
     capa/capb/capc size, where the strong LP alone takes the MIP solver close to a minute:
     Lagrangian relaxation of the demand rows (subgradient) gives the strong LP bound and
     multipliers; a Lagrangian heuristic plus drop/add local search (transportation LPs,
@@ -153,9 +154,18 @@ def capacitated_fl(
     c = np.where(allowed, uc * d[:, None], 0.0)  # cost of the whole demand
     use_lagrange = method == "lagrangian" or (
         method == "auto" and n * m >= LAGRANGE_MIN_PAIRS)
-    if use_lagrange and not single_source and np.isfinite(s).all() and served.all():
-        return _cfl_lagrangian(f, s, d, c, allowed, t0=t0, time_limit_s=time_limit_s,
-                               backend=backend)
+    if use_lagrange and not single_source and np.isfinite(s).all() and served.any():
+        if served.all():
+            return _cfl_lagrangian(f, s, d, c, allowed, t0=t0, time_limit_s=time_limit_s,
+                                   backend=backend)
+        # clients without demand take no part; their rows of the flows are zero
+        res = _cfl_lagrangian(f, s, d[served], c[served], allowed[served], t0=t0,
+                              time_limit_s=time_limit_s, backend=backend)
+        flows = None
+        if res.assignment is not None:
+            flows = np.zeros((n, m))
+            flows[served] = res.assignment
+        return replace(res, assignment=flows, seconds=time.perf_counter() - t0)
     mb = MipBuilder()
     y = mb.add_vars(m, ub=1.0, cost=f, integer=True)
     x = mb.add_vars((n, m), ub=np.where(allowed, 1.0, 0.0), cost=c, integer=single_source)

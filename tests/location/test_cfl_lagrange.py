@@ -200,3 +200,19 @@ def test_count_range_keeps_the_optimum_count(kind: str, seed: int) -> None:
     lo, hi = lag.count_range(c, d, s, f, ok, st.lam, k_min=k_min, ub=opt * 1.002,
                              deadline=time.perf_counter() + 10, hi_from=len(open_))
     assert k_min <= lo <= len(open_) <= hi
+
+
+def test_zero_demand_clients_stay_on_the_lagrangian_method() -> None:
+    """Clients without demand are left out of the relaxation (not a fallback to the plain
+    MIP): same optimum as the MIP, zero flow rows for them."""
+    f, s, d, c, _ = _equal_cap(60, 12, 13)
+    d = d.copy()
+    d[[3, 17, 40]] = 0.0
+    uc = c / np.where(d > 0, d, 1.0)[:, None]
+    opt = capacitated_fl(f, s, d, uc, method="mip", time_limit_s=30)
+    res = capacitated_fl(f, s, d, uc, method="lagrangian", time_limit_s=30)
+    assert res.status == "optimal" and res.objective == pytest.approx(opt.objective, rel=1e-7)
+    assert "reduced MIP" in res.message or "Lagrangian" in res.message
+    flows = res.assignment
+    assert flows is not None and flows.shape == c.shape
+    assert np.allclose(flows.sum(axis=1), d) and (flows[[3, 17, 40]] == 0).all()
