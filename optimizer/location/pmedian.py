@@ -35,6 +35,10 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["p_median"]
 
+#: share of the time left after the fixing that the Lagrangian branch-and-bound may use;
+#: the radius MIP gets the rest if the tree is not finished by then.
+BNB_SHARE = 0.6
+
 
 def p_median(
     cost: np.ndarray,
@@ -98,12 +102,28 @@ def p_median(
         return _result("optimal", ub, ub, best_open, d, t0,
                        "optimal: Lagrangian bound meets the interchange heuristic")
 
-    # 3: reduced-cost fixing, 4: exact radius MIP on what is left.
+    # 3: reduced-cost fixing, 4: Lagrangian branch-and-bound, 5: exact radius MIP on what
+    # is left if the tree search runs out of its time share.
     site_closed, site_open, max_pos = _fixing(cb, p, lam, lb, ub)
     remaining = deadline - time.perf_counter()
     if remaining <= 0.05:
         status = "feasible" if ub < math.inf else "time_limit_no_solution"
         return _result(status, ub, lb, best_open, d, t0, "time limit reached in the heuristic")
+    if ub < math.inf and BNB_SHARE > 0:
+        best_open, ub, bb_bound, finished, nodes = _branch_and_bound(
+            cb, p, lam, site_closed, site_open, best_open, ub, integral=integral,
+            deadline=time.perf_counter() + BNB_SHARE * remaining)
+        logger.debug("p-median branch-and-bound: %d nodes, UB=%s bound=%s, %s", nodes, ub,
+                     bb_bound, "finished" if finished else "stopped")
+        if finished:
+            return _result("optimal", ub, ub, best_open, d, t0,
+                           f"optimal: Lagrangian branch-and-bound ({nodes} nodes) after "
+                           f"fixing {int(site_closed.sum())} of {m} sites")
+        lb = max(lb, bb_bound)
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0.05:
+            return _result("feasible", ub, lb, best_open, d, t0,
+                           f"time limit reached in the branch-and-bound ({nodes} nodes)")
     # only plans strictly better than the heuristic are sought (integral: by at least 1)
     cutoff = None if ub == math.inf else (ub - 0.5 if integral else ub)
     sol, y_idx = _radius_mip(c, p, site_closed, site_open, max_pos, best_open,
@@ -282,6 +302,98 @@ def _fixing(c: np.ndarray, p: int, lam: np.ndarray, lb: float, ub: float
     ok = suffix_min <= ub + tol  # position k still usable if some later one (incl.) is usable
     max_pos = ok.sum(axis=1)  # usable prefix length in sorted order
     return closed, forced, np.maximum(max_pos, 1)
+
+
+# --------------------------------------------------------------------------- branch and bound
+
+
+def _branch_and_bound(c: np.ndarray, p: int, lam: np.ndarray, closed: np.ndarray,
+                      forced: np.ndarray, best_open: np.ndarray, ub: float, *,
+                      integral: bool, deadline: float, root_iter: int = 200,
+                      node_iter: int = 40) -> tuple[np.ndarray, float, float, bool, int]:
+    """Depth-first Lagrangian branch-and-bound on the sites left open by the fixing.
+
+    A node fixes some sites open and some shut; its bound is the relaxation of the
+    assignment rows, ``sum_i lam_i + sum_{j in Y} rho_j(lam)`` with ``Y`` the forced sites
+    plus the cheapest free ones up to ``p`` (Beasley 1985's tree search), improved by
+    ``node_iter`` subgradient steps towards ``ub`` warm-started at the parent's multipliers;
+    every node's ``Y`` is priced as a plan. A node is cut when its bound cannot beat ``ub``
+    (rounded up for integral costs). Branches on the chosen free site with the most
+    negative ``rho_j``: forced open first, then shut.
+
+    Returns ``(open sites, ub, bound, finished, nodes)``: ``bound`` is the least bound of
+    the nodes left when ``deadline`` (``time.perf_counter()`` value) stops the search
+    (``ub`` if ``finished``). Deterministic apart from the deadline.
+    """
+    cand = np.flatnonzero(~closed)
+    cc = c[:, cand]
+    k = cand.size
+
+    def cut(b: float) -> bool:
+        if not math.isfinite(b):
+            return b > 0
+        if integral:
+            return math.ceil(b - 1e-7) >= ub
+        return b >= ub - 1e-9 * max(1.0, abs(ub))
+
+    def node_bound(lam0: np.ndarray, fo: np.ndarray, cl: np.ndarray, iters: int
+                   ) -> tuple[float, np.ndarray, np.ndarray | None]:
+        best, best_lam, best_y = -math.inf, lam0, None
+        lam_, theta, stall = lam0, 1.0, 0
+        need = p - int(fo.sum())
+        free = np.flatnonzero(~fo & ~cl)
+        if need < 0 or free.size < need:
+            return math.inf, lam0, None
+        for _ in range(iters):
+            rho = np.minimum(cc - lam_[:, None], 0.0).sum(axis=0)
+            y = fo.copy()
+            if need:
+                y[free[np.argpartition(rho[free], need - 1)[:need]]] = True
+            val = float(lam_.sum() + rho[y].sum())
+            if val > best + 1e-9 * max(1.0, abs(val)):
+                best, best_lam, best_y, stall = val, lam_, y, 0
+            else:
+                stall += 1
+                if stall >= 5:
+                    theta, stall = theta / 2.0, 0
+            if cut(best) or theta < 1e-3:
+                break
+            g = 1.0 - (cc[:, y] < lam_[:, None]).sum(axis=1)
+            norm = float(g @ g)
+            if norm == 0:
+                break  # the relaxed plan is feasible: the bound is exact here
+            lam_ = lam_ + theta * (ub - val) / norm * g
+        return best, best_lam, best_y
+
+    none = np.zeros(k, bool)
+    stack: list[tuple[float, np.ndarray, np.ndarray, np.ndarray]] = [
+        (-math.inf, lam, forced[cand].copy(), none)]
+    nodes = 0
+    while stack:
+        if time.perf_counter() > deadline:
+            return best_open, ub, min(ub, min(e[0] for e in stack)), False, nodes
+        parent_bound, lam0, fo, cl = stack.pop()
+        if cut(parent_bound):
+            continue
+        nodes += 1
+        b, lam_b, y = node_bound(lam0, fo, cl, root_iter if nodes == 1 else node_iter)
+        if y is None or cut(b):
+            continue
+        val = _evaluate(c, cand[y])
+        if val < ub:
+            best_open, ub = np.sort(cand[y]), val
+            if cut(b):
+                continue
+        if int(fo.sum()) == p:
+            continue
+        rho = np.minimum(cc - lam_b[:, None], 0.0).sum(axis=0)
+        free_y = np.flatnonzero(y & ~fo)
+        j = free_y[np.argmin(rho[free_y])]
+        shut, opened = cl.copy(), fo.copy()
+        shut[j], opened[j] = True, True
+        stack.append((b, lam_b, fo, shut))
+        stack.append((b, lam_b, opened, cl))
+    return best_open, ub, ub, True, nodes
 
 
 # --------------------------------------------------------------------------- exact MIP

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ from optimizer.location import (
     max_cover,
     modular_location,
     p_median,
+    pmedian,
     robust_max_cover,
     robust_set_cover,
     set_cover,
@@ -60,16 +62,43 @@ def test_p_median_tiny_by_hand() -> None:
     assert not res.assignment.flags.writeable  # type: ignore[union-attr]
 
 
-def test_p_median_radius_mip_path_is_exercised() -> None:
-    """A case where the Lagrangian bound alone does not close the gap (LP gap > 0)."""
+def _gap_case() -> tuple[np.ndarray, float]:
+    """25 points where the Lagrangian bound alone does not close the gap (LP gap > 0), with
+    the optimum of p=4 by exhaustive search over 25 choose 4 = 12,650 subsets."""
     rng = np.random.default_rng(14)
     pts = rng.random((25, 2))
     c = np.round(100 * np.linalg.norm(pts[:, None] - pts[None], axis=2))
+    best = min(c[:, list(s)].min(axis=1).sum() for s in itertools.combinations(range(25), 4))
+    return c, float(best)
+
+
+def test_p_median_branch_and_bound_path_is_exercised() -> None:
+    c, best = _gap_case()
+    res = p_median(c, 4, time_limit_s=20)
+    assert res.status == "optimal" and "branch-and-bound" in res.message
+    assert res.objective == pytest.approx(best, rel=1e-9)
+
+
+def test_p_median_radius_mip_path_is_exercised(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pmedian, "BNB_SHARE", 0.0)
+    c, best = _gap_case()
     res = p_median(c, 4, time_limit_s=20)
     assert res.status == "optimal" and "radius MIP" in res.message
-    # compare to an exhaustive search over 25 choose 4 = 12,650 subsets
-    best = min(c[:, list(s)].min(axis=1).sum() for s in itertools.combinations(range(25), 4))
     assert res.objective == pytest.approx(best, rel=1e-9)
+
+
+def test_p_median_branch_and_bound_stopped_early_keeps_a_valid_bound() -> None:
+    c, best = _gap_case()
+    lam, lb, open_, ub = pmedian._lagrangian(c, 4, *pmedian._greedy_interchange(c, 4),
+                                             integral=True, deadline=time.perf_counter() + 5)
+    closed = np.zeros(25, bool)
+    out = pmedian._branch_and_bound(c, 4, lam, closed, closed, open_, ub, integral=True,
+                                    deadline=time.perf_counter() - 1.0)
+    _, ub2, bound, finished, nodes = out
+    assert not finished and nodes == 0 and bound <= best <= ub2
+    full = pmedian._branch_and_bound(c, 4, lam, closed, closed, open_, ub, integral=False,
+                                     deadline=time.perf_counter() + 20)
+    assert full[3] and full[1] == pytest.approx(best, rel=1e-9)
 
 
 def test_p_median_unreachable_client_named() -> None:
