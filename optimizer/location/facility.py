@@ -252,8 +252,10 @@ def _cfl_lagrangian(f: np.ndarray, s: np.ndarray, d: np.ndarray, c: np.ndarray,
     ``c`` is the (n, m) cost of each client's whole demand (money); ``t0`` the
     ``time.perf_counter()`` start of the call (s); other arguments as in ``capacitated_fl``.
     Time split: subgradient up to 20 % of the limit, local search / kernel MIP / swaps up to
-    40 %, probing up to 60 % (or until ``PROBE_MAX_FAILS`` probes in a row fix nothing), the
-    rest to the MIP (SCIP gets the incumbent as a hint, HiGHS as an objective cutoff). With
+    40 %, the range of site counts a better plan can have (``count_range``, up to 10 %; a
+    raised floor re-optimises the multipliers), probing up to 60 % (or until
+    ``PROBE_MAX_FAILS`` probes in a row fix nothing), the rest to the MIP (SCIP gets the
+    incumbent as a hint, HiGHS as an objective cutoff). With
     ``REDUCED_MIP_BACKEND == "highs"`` the reduced MIP goes through scipy's HiGHS, which keeps
     its incumbent and dual bound at the time limit (the bound reported is then the larger
     of the Lagrangian and the MIP bound). The solver stops ``max(MIP_MARGIN_S, 2 %)`` before
