@@ -186,7 +186,8 @@ def read_orlib_cap(path: str | Path, *, capacity: float | None = None) -> CapIns
                     p,
                     f"line {line}: {field}",
                     "capacity is the literal word 'capacity'",
-                    fix="pass capacity=<value> (e.g. capa: 8000/10000/12000/14000)",
+                    fix=("give it: coldchain locate --capacity 8000 (capa: 8000/10000/12000/"
+                         "14000), in Python read_orlib_cap(path, capacity=8000)"),
                 )
             c = capacity
         elif capacity is not None:
