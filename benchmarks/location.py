@@ -12,7 +12,7 @@ Usage (from the repository root)::
                                   [--spopt-time-limit 120] [--data DIR]
                                   [--only pmed1,cap41,capa8000,generated] [--no-spopt]
                                   [--no-generated] [--gen-ratios 3,5,10] [--gen-seeds 0,1]
-                                  [--gen-capacities 5000,8000,12000]
+                                  [--gen-capacities 5000,8000,12000] [--gen-pmed 21-40]
 
 Data are read from ``--data`` (default ``../shared/benchdata`` relative to the repository
 root); the script skips cleanly what is absent. Instances are the rows of each folder's
@@ -40,6 +40,10 @@ distance; capacities then rescaled so total capacity / total demand = ratio.
 ``gen-eqcap-100x1000-c<capacity>-s<seed>`` (``--gen-capacities`` default 5000,8000,12000):
 shaped like capa/capb/capc (equal capacities, few sites open, capacities binding; see
 ``generate_eqcap``), a stand-in while the OR-Library files are not in benchdata.
+``gen-pmed<k>-s<seed>`` (``--gen-pmed``, e.g. ``21-40``; off by default, no spopt run):
+p-median instances of OR-Library pmed<k>'s size built the same way (a path through the
+vertices, random edges, integer costs 1-100, all-pairs shortest paths; ``generate_pmed``),
+with ``--time-limit``.
 """
 
 from __future__ import annotations
@@ -57,7 +61,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from optimizer.formats.orlib import read_orlib_cap, read_orlib_pmed, read_orlib_uncap  # noqa: E402
+from optimizer.formats.orlib import (  # noqa: E402
+    all_pairs_shortest_paths,
+    read_orlib_cap,
+    read_orlib_pmed,
+    read_orlib_uncap,
+)
 from optimizer.location import capacitated_fl, p_median, uncapacitated_fl  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "benchdata"
@@ -94,6 +103,33 @@ def generate_eqcap(m: int = 100, n: int = 1000, *, capacity: float = 5000.0, see
     fixed = rng.uniform(3e6, 5e6, m)
     unit = 3000.0 * np.linalg.norm(cust[:, None, :] - fac[None, :, :], axis=2)
     return fixed, np.full(m, float(capacity)), demand, unit
+
+
+#: OR-Library pmed21-pmed40 sizes: number -> (vertices, edges, p).
+PMED_SPECS: dict[int, tuple[int, int, int]] = {
+    21: (500, 5000, 5), 22: (500, 5000, 10), 23: (500, 5000, 50), 24: (500, 5000, 100),
+    25: (500, 5000, 167), 26: (600, 7200, 5), 27: (600, 7200, 10), 28: (600, 7200, 60),
+    29: (600, 7200, 120), 30: (600, 7200, 200), 31: (700, 9800, 5), 32: (700, 9800, 10),
+    33: (700, 9800, 70), 34: (700, 9800, 140), 35: (800, 12800, 5), 36: (800, 12800, 10),
+    37: (800, 12800, 80), 38: (900, 16200, 5), 39: (900, 16200, 10), 40: (900, 16200, 90)}
+
+
+def generate_pmed(number: int, seed: int = 0) -> tuple[np.ndarray, int]:
+    """A p-median instance of OR-Library pmed<number>'s size: (cost, p).
+
+    Like the OR-Library files: a path through all vertices, then random edges (a repeated
+    pair keeps its last cost), integer costs U{1..100}; cost = all-pairs shortest paths.
+    """
+    n, n_edges, p = PMED_SPECS[number]
+    rng = np.random.default_rng(1000 * number + seed)
+    edges: dict[tuple[int, int], int] = {}
+    for i in range(n - 1):
+        edges[(i, i + 1)] = int(rng.integers(1, 101))
+    for _ in range(n_edges - (n - 1)):
+        a, b = (int(x) for x in rng.choice(n, 2, replace=False))
+        edges[(min(a, b), max(a, b))] = int(rng.integers(1, 101))
+    arr = np.array([(a, b, w) for (a, b), w in edges.items()], dtype=float)
+    return all_pairs_shortest_paths(n, arr), p
 
 
 def _rows(folder: Path) -> list[dict[str, str]]:
@@ -161,6 +197,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--gen-seeds", default="0,1", help="comma-separated generator seeds")
     ap.add_argument("--gen-capacities", default="5000,8000,12000",
                     help="comma-separated equal capacities of the capa-shaped instances")
+    ap.add_argument("--gen-pmed", default="",
+                    help="comma-separated pmed numbers (21-40) to generate at that size "
+                         "(seeds --gen-seeds), e.g. 21-40 for all")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING)
@@ -270,6 +309,17 @@ def main(argv: list[str] | None = None) -> int:
                       f"{res.message}", flush=True)
                 large.append((name, res.status, res.seconds, res.gap))
 
+    for number in _numbers(args.gen_pmed):
+        for seed in (int(x) for x in args.gen_seeds.split(",") if x.strip()):
+            cost, p = generate_pmed(number, seed)
+            name = f"gen-pmed{number}-s{seed}"
+            res = p_median(cost, p, time_limit_s=args.time_limit)
+            emit(dict(instance=name, problem="p-median", status=res.status,
+                      objective=round(res.objective, 4), bks="", gap_pct="",
+                      runtime_s=round(res.seconds, 3), spopt_runtime_s=""))
+            print(f"  {name}: n={cost.shape[0]} p={p}, bound {res.bound:.4f}; "
+                  f"{res.message}", flush=True)
+
     out: Path = args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".csv.tmp")
@@ -289,6 +339,15 @@ def main(argv: list[str] | None = None) -> int:
     if large:
         print(f"  proven optimal within 60 s: {n_ok}/{len(large)}")
     return 0
+
+
+def _numbers(spec: str) -> list[int]:
+    """``"21-23,30"`` -> [21, 22, 23, 30] (pmed numbers outside 21-40 are dropped)."""
+    out: list[int] = []
+    for part in (x.strip() for x in spec.split(",") if x.strip()):
+        lo, _, hi = part.partition("-")
+        out.extend(range(int(lo), int(hi or lo) + 1))
+    return [k for k in out if k in PMED_SPECS]
 
 
 def _fmt(x: float | None) -> str:
