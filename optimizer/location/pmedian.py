@@ -35,9 +35,12 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["p_median"]
 
-#: share of the time left after the fixing that the Lagrangian branch-and-bound may use;
-#: the radius MIP gets the rest if the tree is not finished by then.
+#: share of the time left after the fixing that the Lagrangian branch-and-bound may use
+#: (``BNB_SHARE_LARGE_P`` when ``p > BNB_SMALL_P``: with many sites to choose the tree grows
+#: fast and the radius MIP, which gets the rest, tends to be quicker).
 BNB_SHARE = 0.6
+BNB_SHARE_LARGE_P = 0.25
+BNB_SMALL_P = 20
 
 
 def p_median(
@@ -112,7 +115,8 @@ def p_median(
     if ub < math.inf and BNB_SHARE > 0:
         best_open, ub, bb_bound, finished, nodes = _branch_and_bound(
             cb, p, lam, site_closed, site_open, best_open, ub, integral=integral,
-            deadline=time.perf_counter() + BNB_SHARE * remaining)
+            deadline=time.perf_counter()
+            + (BNB_SHARE if p <= BNB_SMALL_P else BNB_SHARE_LARGE_P) * remaining)
         logger.debug("p-median branch-and-bound: %d nodes, UB=%s bound=%s, %s", nodes, ub,
                      bb_bound, "finished" if finished else "stopped")
         if finished:
