@@ -54,6 +54,7 @@ import logging
 import math
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -270,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             pm = read_orlib_pmed(f)
             res = p_median(pm.cost, pm.p, time_limit_s=args.time_limit)
-            sp = ""
+            sp: float | str = ""
             if not args.no_spopt:
                 sobj, ssec, sstat = _spopt_pmedian(pm.cost, pm.p, args.spopt_time_limit)
                 spopt_rows.append((name, ssec, sobj, sstat))
@@ -284,30 +285,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skip: {pmed} not found")
 
     if not args.no_generated and (not only or "generated" in only):
-        for ratio in (float(x) for x in args.gen_ratios.split(",") if x.strip()):
-            for seed in (int(x) for x in args.gen_seeds.split(",") if x.strip()):
-                fixed, cap, dem, unit = generate_cflp(ratio=ratio, seed=seed)
-                name = f"gen-cst-100x1000-r{ratio:g}-s{seed}"
-                res = capacitated_fl(fixed, cap, dem, unit,
-                                     time_limit_s=args.large_time_limit)
-                emit(dict(instance=name, problem="cflp", status=res.status,
-                          objective=round(res.objective, 4), bks="",
-                          gap_pct="", runtime_s=round(res.seconds, 3), spopt_runtime_s=""))
-                print(f"  {name}: bound {res.bound:.4f}, proven gap {100 * res.gap:.4f}%; "
-                      f"{res.message}", flush=True)
-                large.append((name, res.status, res.seconds, res.gap))
-        for cap_ in (float(x) for x in args.gen_capacities.split(",") if x.strip()):
-            for seed in (int(x) for x in args.gen_seeds.split(",") if x.strip()):
-                fixed, cap, dem, unit = generate_eqcap(capacity=cap_, seed=seed)
-                name = f"gen-eqcap-100x1000-c{cap_:g}-s{seed}"
-                res = capacitated_fl(fixed, cap, dem, unit,
-                                     time_limit_s=args.large_time_limit)
-                emit(dict(instance=name, problem="cflp", status=res.status,
-                          objective=round(res.objective, 4), bks="",
-                          gap_pct="", runtime_s=round(res.seconds, 3), spopt_runtime_s=""))
-                print(f"  {name}: bound {res.bound:.4f}, proven gap {100 * res.gap:.4f}%; "
-                      f"{res.message}", flush=True)
-                large.append((name, res.status, res.seconds, res.gap))
+        seeds = [int(x) for x in args.gen_seeds.split(",") if x.strip()]
+        generated = [(f"gen-cst-100x1000-r{ratio:g}-s{seed}",
+                      partial(generate_cflp, ratio=ratio, seed=seed))
+                     for ratio in _floats(args.gen_ratios) for seed in seeds]
+        generated += [(f"gen-eqcap-100x1000-c{c:g}-s{seed}",
+                       partial(generate_eqcap, capacity=c, seed=seed))
+                      for c in _floats(args.gen_capacities) for seed in seeds]
+        for name, make in generated:
+            fixed, caps, dem, unit = make()
+            res = capacitated_fl(fixed, caps, dem, unit, time_limit_s=args.large_time_limit)
+            emit(dict(instance=name, problem="cflp", status=res.status,
+                      objective=round(res.objective, 4), bks="",
+                      gap_pct="", runtime_s=round(res.seconds, 3), spopt_runtime_s=""))
+            print(f"  {name}: bound {res.bound:.4f}, proven gap {100 * res.gap:.4f}%; "
+                  f"{res.message}", flush=True)
+            large.append((name, res.status, res.seconds, res.gap))
 
     for number in _numbers(args.gen_pmed):
         for seed in (int(x) for x in args.gen_seeds.split(",") if x.strip()):
@@ -339,6 +332,10 @@ def main(argv: list[str] | None = None) -> int:
     if large:
         print(f"  proven optimal within 60 s: {n_ok}/{len(large)}")
     return 0
+
+
+def _floats(spec: str) -> list[float]:
+    return [float(x) for x in spec.split(",") if x.strip()]
 
 
 def _numbers(spec: str) -> list[int]:
