@@ -71,8 +71,8 @@ def choose_open(v: np.ndarray, k_min: int = 0, closed: np.ndarray | None = None,
     rest up to ``k_min`` sites. ``None`` if no choice respects the fixing and the counts."""
     m = v.size
     cl = np.zeros(m, bool) if closed is None else closed
-    fo = (np.zeros(m, bool) if forced is None else forced) & ~cl
-    if forced is not None and (forced & cl).any():
+    fo = np.zeros(m, bool) if forced is None else forced
+    if (fo & cl).any():
         return None
     y = (fo | (v < 0)) & ~cl
     if k_max is not None and int(y.sum()) > k_max:

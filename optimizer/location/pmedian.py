@@ -341,13 +341,14 @@ def _branch_and_bound(c: np.ndarray, p: int, lam: np.ndarray, closed: np.ndarray
         return b >= ub - 1e-9 * max(1.0, abs(ub))
 
     def node_bound(lam0: np.ndarray, fo: np.ndarray, cl: np.ndarray, iters: int
-                   ) -> tuple[float, np.ndarray, np.ndarray | None]:
-        best, best_lam, best_y = -math.inf, lam0, None
+                   ) -> tuple[float, np.ndarray, np.ndarray | None, np.ndarray]:
+        """(bound, its multipliers, its chosen sites or None, its site values rho)."""
+        best, best_lam, best_y, best_rho = -math.inf, lam0, None, np.zeros(k)
         lam_, theta, stall = lam0, 1.0, 0
         need = p - int(fo.sum())
         free = np.flatnonzero(~fo & ~cl)
         if need < 0 or free.size < need:
-            return math.inf, lam0, None
+            return math.inf, lam0, None, best_rho
         for _ in range(iters):
             rho = np.minimum(cc - lam_[:, None], 0.0).sum(axis=0)
             y = fo.copy()
@@ -355,7 +356,7 @@ def _branch_and_bound(c: np.ndarray, p: int, lam: np.ndarray, closed: np.ndarray
                 y[free[np.argpartition(rho[free], need - 1)[:need]]] = True
             val = float(lam_.sum() + rho[y].sum())
             if val > best + 1e-9 * max(1.0, abs(val)):
-                best, best_lam, best_y, stall = val, lam_, y, 0
+                best, best_lam, best_y, best_rho, stall = val, lam_, y, rho, 0
             else:
                 stall += 1
                 if stall >= 5:
@@ -367,7 +368,7 @@ def _branch_and_bound(c: np.ndarray, p: int, lam: np.ndarray, closed: np.ndarray
             if norm == 0:
                 break  # the relaxed plan is feasible: the bound is exact here
             lam_ = lam_ + theta * (ub - val) / norm * g
-        return best, best_lam, best_y
+        return best, best_lam, best_y, best_rho
 
     none = np.zeros(k, bool)
     stack: list[tuple[float, np.ndarray, np.ndarray, np.ndarray]] = [
@@ -380,7 +381,7 @@ def _branch_and_bound(c: np.ndarray, p: int, lam: np.ndarray, closed: np.ndarray
         if cut(parent_bound):
             continue
         nodes += 1
-        b, lam_b, y = node_bound(lam0, fo, cl, root_iter if nodes == 1 else node_iter)
+        b, lam_b, y, rho = node_bound(lam0, fo, cl, root_iter if nodes == 1 else node_iter)
         if y is None or cut(b):
             continue
         val = _evaluate(c, cand[y])
@@ -390,7 +391,6 @@ def _branch_and_bound(c: np.ndarray, p: int, lam: np.ndarray, closed: np.ndarray
                 continue
         if int(fo.sum()) == p:
             continue
-        rho = np.minimum(cc - lam_b[:, None], 0.0).sum(axis=0)
         free_y = np.flatnonzero(y & ~fo)
         j = free_y[np.argmin(rho[free_y])]
         shut, opened = cl.copy(), fo.copy()
