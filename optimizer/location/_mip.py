@@ -5,14 +5,16 @@ handed to OR-Tools' model builder in one call (``fill_model_from_sparse_data``),
 fast for 10^5-10^6 variables. Backends: SCIP (default) and HiGHS, both shipped with
 ortools 9.15, and ``"scipy-highs"``: the same HiGHS through ``scipy.optimize.milp``
 (:func:`solve_milp`), which keeps the incumbent and dual bound when the time limit stops
-it. Solves are deterministic: one thread, no randomisation beyond the solver's fixed
-default seed.
+it. Solves are deterministic: one thread each, no randomisation beyond the solver's fixed
+default seed (a split solve runs two such solves side by side and merges them in a fixed
+order).
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import os
 import time
 from dataclasses import dataclass
 from typing import Literal
@@ -165,7 +167,7 @@ class MipBuilder:
     def solve(
         self, *, time_limit_s: float, backend: Backend = "scip", log: bool = False,
         relax: bool = False, cutoff: float | None = None,
-        options: dict[str, object] | None = None,
+        options: dict[str, object] | None = None, split_on: int | None = None,
     ) -> MipSolution:
         """Solve with a wall-clock limit; status mapped to the location vocabulary.
 
@@ -174,6 +176,8 @@ class MipBuilder:
         it are sought (nodes whose bound reaches it are pruned); if none exists the status is
         ``"infeasible"``, which then means "nothing better than the cutoff". ``options``:
         further HiGHS options for ``"scipy-highs"`` (hints are ignored there).
+        ``split_on`` (``"scipy-highs"`` only): a binary variable whose two branches are
+        solved side by side on two cores (see :func:`solve_milp`).
         """
         t0 = time.perf_counter()
         lb = np.concatenate(self._lb) if self._lb else np.zeros(0)
@@ -190,7 +194,7 @@ class MipBuilder:
         if backend == "scipy-highs":
             return self._solve_scipy(t0, mat, lb, ub, obj, integ & (not relax), rlb, rub,
                                      time_limit_s=time_limit_s, log=log, cutoff=cutoff,
-                                     options=options)
+                                     options=options, split_on=split_on)
         model = mbh.ModelBuilderHelper()
         model.fill_model_from_sparse_data(lb, ub, obj, rlb, rub, mat)  # type: ignore[arg-type]
         for j in np.flatnonzero(integ) if not relax else ():
@@ -248,14 +252,16 @@ class MipBuilder:
     def _solve_scipy(self, t0: float, mat: csr_matrix, lb: np.ndarray, ub: np.ndarray,
                      obj: np.ndarray, integ: np.ndarray, rlb: np.ndarray, rub: np.ndarray, *,
                      time_limit_s: float, log: bool, cutoff: float | None,
-                     options: dict[str, object] | None) -> MipSolution:
+                     options: dict[str, object] | None,
+                     split_on: int | None = None) -> MipSolution:
         """The ``"scipy-highs"`` backend of :meth:`solve` (minimisation)."""
         if self.maximize:
             raise ValueError("backend 'scipy-highs' minimises only")
         off = self.objective_offset
         out = solve_milp(obj, mat, rlb, rub, lb, ub, integ.astype(float),
                          time_limit_s=time_limit_s, log=log,
-                         cutoff=None if cutoff is None else cutoff - off, options=options)
+                         cutoff=None if cutoff is None else cutoff - off, options=options,
+                         split_on=split_on)
         values = out.x if out.x is not None else np.zeros(0)
         return MipSolution(out.status, out.objective + off,  # type: ignore[arg-type]
                            out.bound + off, values, time.perf_counter() - t0, out.message)
@@ -302,7 +308,8 @@ class MilpOutcome:
 def solve_milp(cost: np.ndarray, a: csr_matrix, row_lb: np.ndarray, row_ub: np.ndarray,
                lb: np.ndarray, ub: np.ndarray, integrality: np.ndarray, *,
                time_limit_s: float, cutoff: float | None = None, log: bool = False,
-               options: dict[str, object] | None = None) -> MilpOutcome:
+               options: dict[str, object] | None = None,
+               split_on: int | None = None) -> MilpOutcome:
     """Minimise ``cost @ x`` s.t. ``row_lb <= a @ x <= row_ub``, ``lb <= x <= ub`` with scipy's
     HiGHS ``milp`` (one thread, seed 0, relative gap 1e-9, absolute gap 1e-6).
 
@@ -310,7 +317,29 @@ def solve_milp(cost: np.ndarray, a: csr_matrix, row_lb: np.ndarray, row_ub: np.n
     time limit ``time_limit_s`` (s) stops the search. ``cutoff`` (money) is HiGHS's
     ``objective_bound``: only solutions below it are sought, and ``"infeasible"`` then means
     "nothing below the cutoff". ``options``: further HiGHS options (passed verbatim).
+
+    ``split_on``: index of a binary variable; when the machine has two cores, the two
+    branches (it fixed to 0 and to 1) are solved side by side, one thread each (HiGHS
+    releases the GIL), and merged (:func:`merge_branches`). The result does not depend on
+    which branch finishes first.
     """
+    if split_on is not None and usable_cores() >= 2 and lb[split_on] < ub[split_on]:
+        from concurrent.futures import ThreadPoolExecutor
+
+        def branch(value: float) -> MilpOutcome:
+            lo, hi = lb.copy(), ub.copy()
+            lo[split_on] = hi[split_on] = value
+            t0 = time.perf_counter()
+            out = solve_milp(cost, a, row_lb, row_ub, lo, hi, integrality,
+                             time_limit_s=time_limit_s, cutoff=cutoff, log=log,
+                             options=options)
+            logger.debug("branch x[%d] = %g: %s obj=%s bound=%s (%.1fs)", split_on, value,
+                         out.status, out.objective, out.bound, time.perf_counter() - t0)
+            return out
+
+        with ThreadPoolExecutor(2) as ex:
+            down, up = ex.map(branch, (0.0, 1.0))
+        return merge_branches(down, up)
     import warnings
 
     from scipy.optimize import Bounds, LinearConstraint, milp
@@ -328,12 +357,51 @@ def solve_milp(cost: np.ndarray, a: csr_matrix, row_lb: np.ndarray, row_ub: np.n
     db = res.get("mip_dual_bound")
     bound = float(db) if db is not None and math.isfinite(float(db)) else -math.inf
     x = None if res.x is None else np.asarray(res.x, float)
+    # "infeasible" bounds nothing without a cutoff, and the cutoff itself with one
+    nothing_below = math.inf if cutoff is None or not math.isfinite(cutoff) else float(cutoff)
+    if (res.status == 0 and x is not None
+            and float(res.fun) > nothing_below + 1e-9 * max(1.0, abs(nothing_below))):
+        # HiGHS may report a plan above the cutoff as "optimal": nothing below it exists
+        return MilpOutcome("infeasible", math.nan, nothing_below, None,
+                           "nothing below the cutoff")
     if res.status == 0 and x is not None:
         return MilpOutcome("optimal", float(res.fun),
                            bound if math.isfinite(bound) else float(res.fun), x,
                            "proven optimal")
     if res.status == 2:
-        return MilpOutcome("infeasible", math.nan, bound, None, str(res.message))
+        return MilpOutcome("infeasible", math.nan, nothing_below, None, str(res.message))
     if x is not None:
         return MilpOutcome("feasible", float(res.fun), bound, x, str(res.message))
     return MilpOutcome("time_limit_no_solution", math.nan, bound, None, str(res.message))
+
+
+def usable_cores() -> int:
+    """CPU cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+def merge_branches(*parts: MilpOutcome) -> MilpOutcome:
+    """One outcome from the outcomes of a partition of the search space (minimisation).
+
+    The best solution wins (the first on ties); the bound is the smallest branch bound (an
+    ``"infeasible"`` branch bounds by its cutoff, see :func:`solve_milp`); the result is
+    ``"optimal"`` only when every branch is optimal or infeasible.
+    """
+    with_x = [p for p in parts if p.x is not None and math.isfinite(p.objective)]
+    bound = min(p.bound for p in parts)
+    if not with_x:
+        if all(p.status == "infeasible" for p in parts):
+            return MilpOutcome("infeasible", math.nan, bound, None,
+                               "every branch is infeasible")
+        return MilpOutcome("time_limit_no_solution", math.nan, bound, None,
+                           "; ".join(p.message for p in parts))
+    best = min(with_x, key=lambda p: p.objective)
+    done = all(p.status in ("optimal", "infeasible") for p in parts)
+    status: Literal["optimal", "feasible"] = "optimal" if done else "feasible"
+    bound = min(bound, best.objective)
+    message = "proven optimal (2 branches)" if done else "; ".join(p.message for p in parts)
+    return MilpOutcome(status, best.objective, best.objective if done else bound, best.x,
+                       message)

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from optimizer.location import _cfl_lagrange as lag
-from optimizer.location import capacitated_fl
-from optimizer.location._mip import MilpOutcome, solve_milp
+from optimizer.location import _mip, capacitated_fl
+from optimizer.location._mip import MilpOutcome, merge_branches, solve_milp
 
 from .test_cfl_large import _cst
 
@@ -158,7 +158,58 @@ def test_solve_milp_cutoff_and_bound() -> None:
     free = solve(None)
     assert free.status == "optimal" and free.objective == pytest.approx(2.0)
     assert free.bound == pytest.approx(2.0) and free.x is not None
-    assert solve(1.9).status == "infeasible"  # nothing below the cutoff
+    below = solve(1.9)  # nothing below the cutoff, which is then the bound
+    assert below.status == "infeasible" and below.bound == 1.9 and below.x is None
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("cutoff", [None, "below", "above"])
+def test_split_solve_equals_plain_solve(seed: int, cutoff: str | None,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Solving both branches of one binary side by side gives the plain MIP's answer."""
+    from scipy.sparse import csr_matrix
+
+    monkeypatch.setattr(_mip, "usable_cores", lambda: 2)
+    rng = np.random.default_rng(seed)
+    n = 12  # covering knapsack: min c x, w x >= W, x binary
+    cost = rng.integers(1, 30, n).astype(float)
+    w = rng.integers(1, 20, n).astype(float)
+    a = csr_matrix(w[None, :])
+    rlb, rub = np.array([w.sum() / 2]), np.array([np.inf])
+    plain = solve_milp(cost, a, rlb, rub, np.zeros(n), np.ones(n), np.ones(n),
+                       time_limit_s=10)
+    cut = {None: None, "below": plain.objective - 0.5, "above": plain.objective + 1}[cutoff]
+    for j in range(n):
+        split = solve_milp(cost, a, rlb, rub, np.zeros(n), np.ones(n), np.ones(n),
+                           time_limit_s=10, split_on=j, cutoff=cut)
+        if cutoff == "below":  # nothing below the cutoff
+            assert split.status == "infeasible"
+            continue
+        assert split.status == "optimal"
+        assert split.objective == pytest.approx(plain.objective)
+        assert split.bound == pytest.approx(plain.objective)
+        assert split.x is not None and cost @ split.x == pytest.approx(plain.objective)
+        assert w @ split.x >= rlb[0] - 1e-9
+
+
+def test_merge_branches() -> None:
+    x = np.zeros(1)
+    opt = MilpOutcome("optimal", 10.0, 10.0, x, "a")
+    worse = MilpOutcome("optimal", 12.0, 12.0, x + 1, "b")
+    none = MilpOutcome("infeasible", math.nan, math.inf, None, "c")
+    stopped = MilpOutcome("feasible", 11.0, 8.0, x + 2, "d")
+    lost = MilpOutcome("time_limit_no_solution", math.nan, 7.0, None, "e")
+    m = merge_branches(worse, opt)
+    assert (m.status, m.objective, m.bound, m.x) == ("optimal", 10.0, 10.0, x)
+    m = merge_branches(none, opt)
+    assert (m.status, m.objective, m.bound) == ("optimal", 10.0, 10.0)
+    assert merge_branches(none, none).status == "infeasible"
+    m = merge_branches(opt, stopped)  # the stopped side may still hide a cheaper plan
+    assert (m.status, m.objective, m.bound) == ("feasible", 10.0, 8.0)
+    m = merge_branches(lost, none)
+    assert (m.status, m.bound, m.x) == ("time_limit_no_solution", 7.0, None)
+    m = merge_branches(MilpOutcome("optimal", 10.0, 10.0, x + 5, "f"), opt)
+    assert m.x is not None and m.x[0] == 5.0  # ties: the first branch
 
 
 def test_lagrangian_honours_the_time_limit() -> None:
