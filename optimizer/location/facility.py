@@ -95,7 +95,9 @@ def capacitated_fl(
     differ in any better plan and bound each flow ``x_ij``; a final MIP on the reduced
     problem (linking rows ``x_ij <= y_j`` only for free sites and pairs with negative
     reduced cost: they are valid cuts, the capacity rows already forbid flow to closed
-    sites), warm-started with the incumbent, proves optimality. Both the relaxation and the
+    sites), with the incumbent as cutoff, proves optimality; on two cores its two branches
+    on the free site the relaxation is least sure of run side by side (``SPLIT_MIP``; the
+    merged answer does not depend on which finishes first). Both the relaxation and the
     MIPs know that at least ``min_open`` sites (the fewest whose capacities hold the total
     demand) must open: with equal capacities (capa/capb/capc) the LP rounds that count
     down and the Lagrangian bound is far weaker without it. ``"auto"`` picks
