@@ -182,11 +182,11 @@ def measure(stage: str, inst_dir: str, time_limit: float, solution_limit: int | 
     elif stage == "plan":
         from optimizer.planner import plan
 
-        res = plan(inst, network=net, limits=Limits(time_s=time_limit,
-                                                    solution_limit=solution_limit),
-                   location_time_s=location_time, jobs=2).result
-        o = res.outcome("peak", "plan") if any(x.scenario == "peak" for x in res.outcomes) \
-            else res.outcomes[-1]
+        planned = plan(inst, network=net, limits=Limits(time_s=time_limit,
+                                                        solution_limit=solution_limit),
+                       location_time_s=location_time, jobs=2).result
+        o = (planned.outcome("peak", "plan")
+             if any(x.scenario == "peak" for x in planned.outcomes) else planned.outcomes[-1])
         out.update(cost_per_order_yuan=o.kpis.cost_per_order_yuan)
     else:
         raise ValueError(stage)

@@ -163,12 +163,12 @@ def main(argv: list[str] | None = None) -> int:
         for inst in files:
             name = inst.stem
             problem = read_classic(inst)
-            bks = bks_map.get(name, float("nan"))
+            best = bks_map.get(name, float("nan"))
             if fam == "solomon":
                 sol_file = inst.parent.parent / "solutions" / f"{name}.sol"
                 if sol_file.exists():
                     ref, _ = solomon_exact(inst, bks_routes(sol_file))
-                    bias[name] = 100.0 * (ref - bks) / bks
+                    bias[name] = 100.0 * (ref - best) / best
             for seed in range(args.seeds):
                 for solver in solvers:
                     t0 = time.perf_counter()
@@ -180,14 +180,14 @@ def main(argv: list[str] | None = None) -> int:
                         print(f"{name} {solver}: {exc}", file=sys.stderr)
                         obj, feas = float("nan"), False
                     rt = time.perf_counter() - t0
-                    gap = 100.0 * (obj - bks) / bks if feas else float("nan")
+                    gap = 100.0 * (obj - best) / best if feas else float("nan")
                     rows.append({
                         "instance": name, "family": fam, "solver": solver, "seed": seed,
-                        "feasible": feas, "objective": round(obj, 4), "bks": bks,
+                        "feasible": feas, "objective": round(obj, 4), "bks": best,
                         "gap_pct": round(gap, 4), "runtime_s": round(rt, 2),
                     })
                     print(f"{fam:8s} {name:12s} {solver:8s} seed={seed} feasible={feas} "
-                          f"obj={obj:.2f} bks={bks} gap={gap:.2f}% t={rt:.1f}s", flush=True)
+                          f"obj={obj:.2f} bks={best} gap={gap:.2f}% t={rt:.1f}s", flush=True)
                     write_csv(rows, args.out)
 
     # summary
@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
             sel = [r for r in rows if r["family"] == fam and r["solver"] == solver]
             if not sel:
                 continue
-            gaps = [float(r["gap_pct"]) for r in sel if r["feasible"]]
+            gaps = [float(str(r["gap_pct"])) for r in sel if r["feasible"]]
             nfeas = sum(1 for r in sel if r["feasible"])
             mean = float(np.mean(gaps)) if gaps else float("nan")
             means[(fam, solver)] = mean
