@@ -1,4 +1,5 @@
-"""The code standards of design.md, run as tests: ruff on everything, mypy on the package."""
+"""The code standards of design.md, run as tests: ruff on everything, mypy on the package
+and the benchmark scripts."""
 
 from __future__ import annotations
 
@@ -22,6 +23,6 @@ def test_ruff_clean() -> None:
 
 def test_mypy_clean() -> None:
     pytest.importorskip("mypy")
-    run = subprocess.run([sys.executable, "-m", "mypy", "optimizer"], cwd=ROOT,
+    run = subprocess.run([sys.executable, "-m", "mypy", "optimizer", "benchmarks"], cwd=ROOT,
                          capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stdout[-3000:]
