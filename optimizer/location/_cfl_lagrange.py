@@ -23,7 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import linprog
-from scipy.sparse import coo_matrix
+from scipy.sparse import coo_matrix, vstack
+
+from optimizer.location._mip import solve_milp
 
 logger = logging.getLogger(__name__)
 
@@ -639,6 +641,10 @@ def swap_search(c: np.ndarray, d: np.ndarray, s: np.ndarray, f: np.ndarray,
     return best, mask, bx
 
 
+#: on two cores, :func:`kernel_mip` solves two branches of one site side by side.
+KERNEL_SPLIT = True
+
+
 def kernel_mip(c: np.ndarray, d: np.ndarray, s: np.ndarray, f: np.ndarray,
                allowed: np.ndarray, lam: np.ndarray, v: np.ndarray, incumbent: np.ndarray, *,
                n_sites: int = 30, n_pairs: int = 6, time_limit_s: float = 10.0
@@ -646,13 +652,13 @@ def kernel_mip(c: np.ndarray, d: np.ndarray, s: np.ndarray, f: np.ndarray,
     """Heuristic: restricted MIP ("kernel") over the ``n_sites`` sites with the smallest
     ``v_j`` (plus the ``incumbent`` open sites), each client limited to its ``n_pairs``
     kernel sites of smallest reduced cost ``c_ij - lam_i``; strong formulation solved by
-    scipy's HiGHS ``milp`` (which keeps its incumbent at the time limit ``time_limit_s``,
-    s). The chosen open set is then priced with the full transport LP.
+    HiGHS through :func:`~optimizer.location._mip.solve_milp` (which keeps its incumbent at
+    the time limit ``time_limit_s``, s; relative gap 1e-4), on two cores as the two branches
+    of the kernel site with the smallest ``|v_j|`` side by side (``KERNEL_SPLIT``). The
+    chosen open set is then priced with the full transport LP.
 
     Returns ``(cost, open_mask, x)``; ``inf`` cost if nothing was found.
     """
-    from scipy.optimize import Bounds, LinearConstraint, milp
-
     n, m = c.shape
     sel = np.zeros(m, bool)
     sel[np.argsort(v, kind="stable")[:n_sites]] = True
@@ -673,12 +679,15 @@ def kernel_mip(c: np.ndarray, d: np.ndarray, s: np.ndarray, f: np.ndarray,
     r = np.arange(q)
     a_link = coo_matrix((np.r_[np.ones(q), -np.ones(q)], (np.r_[r, r], np.r_[xs, kk])),
                         shape=(q, k + q)).tocsr()
-    cons = [LinearConstraint(a_assign, 1.0, 1.0), LinearConstraint(a_cap, -np.inf, 0.0),
-            LinearConstraint(a_tot, float(d.sum()), np.inf),
-            LinearConstraint(a_link, -np.inf, 0.0)]
-    res = milp(np.r_[f[keep], c[ii, keep[kk]]], constraints=cons,
-               integrality=np.r_[np.ones(k), np.zeros(q)], bounds=Bounds(0.0, 1.0),
-               options={"time_limit": max(0.1, time_limit_s), "disp": False})
+    a = vstack([a_assign, a_cap, a_tot, a_link], format="csr")
+    rlb = np.r_[np.ones(n), np.full(k, -np.inf), float(d.sum()), np.full(q, -np.inf)]
+    rub = np.r_[np.ones(n), np.zeros(k), np.inf, np.zeros(q)]
+    # two cores: the branches of the kernel site the relaxation is least sure of, side by side
+    split_on = int(np.argmin(np.abs(v[keep]))) if KERNEL_SPLIT and k >= 2 else None
+    res = solve_milp(np.r_[f[keep], c[ii, keep[kk]]], a, rlb, rub, np.zeros(k + q),
+                     np.ones(k + q), np.r_[np.ones(k), np.zeros(q)],
+                     time_limit_s=max(0.1, time_limit_s), options={"mip_rel_gap": 1e-4},
+                     split_on=split_on)
     if res.x is None:
         return math.inf, incumbent, None
     mask = np.zeros(m, bool)
