@@ -402,6 +402,9 @@ def merge_branches(*parts: MilpOutcome) -> MilpOutcome:
     done = all(p.status in ("optimal", "infeasible") for p in parts)
     status: Literal["optimal", "feasible"] = "optimal" if done else "feasible"
     bound = min(bound, best.objective)
-    message = "proven optimal (2 branches)" if done else "; ".join(p.message for p in parts)
+    finished = sum(p.status in ("optimal", "infeasible") for p in parts)
+    message = (f"proven optimal ({len(parts)} branches)" if done else
+               f"{finished} of {len(parts)} branches finished; "
+               + "; ".join(p.message for p in parts if p.status not in ("optimal", "infeasible")))
     return MilpOutcome(status, best.objective, best.objective if done else bound, best.x,
                        message)

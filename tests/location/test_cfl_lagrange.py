@@ -206,6 +206,7 @@ def test_merge_branches() -> None:
     assert merge_branches(none, none).status == "infeasible"
     m = merge_branches(opt, stopped)  # the stopped side may still hide a cheaper plan
     assert (m.status, m.objective, m.bound) == ("feasible", 10.0, 8.0)
+    assert m.message == "1 of 2 branches finished; d"
     m = merge_branches(lost, none)
     assert (m.status, m.bound, m.x) == ("time_limit_no_solution", 7.0, None)
     m = merge_branches(MilpOutcome("optimal", 10.0, 10.0, x + 5, "f"), opt)
