@@ -198,6 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--gen-seeds", default="0,1", help="comma-separated generator seeds")
     ap.add_argument("--gen-capacities", default="5000,8000,12000",
                     help="comma-separated equal capacities of the capa-shaped instances")
+    ap.add_argument("--gen-ufl", action="store_true",
+                    help="also solve each capa-shaped instance uncapacitated (as the capa "
+                         "files' UFL rows)")
     ap.add_argument("--gen-pmed", default="",
                     help="comma-separated pmed numbers (21-40) to generate at that size "
                          "(seeds --gen-seeds), e.g. 21-40 for all")
@@ -301,6 +304,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {name}: bound {res.bound:.4f}, proven gap {100 * res.gap:.4f}%; "
                   f"{res.message}", flush=True)
             large.append((name, res.status, res.seconds, res.gap))
+            if name.startswith("gen-eqcap") and args.gen_ufl:  # as the capa files' UFL rows
+                ru = uncapacitated_fl(fixed, unit * dem[:, None],
+                                      time_limit_s=args.large_time_limit)
+                emit(dict(instance=f"{name}-ufl", problem="uflp", status=ru.status,
+                          objective=round(ru.objective, 4), bks="", gap_pct="",
+                          runtime_s=round(ru.seconds, 3), spopt_runtime_s=""))
 
     for number in _numbers(args.gen_pmed):
         for seed in (int(x) for x in args.gen_seeds.split(",") if x.strip()):

@@ -40,9 +40,17 @@ def uncapacitated_fl(
     *,
     time_limit_s: float,
     backend: Backend = "scip",
+    method: Literal["auto", "mip", "lagrangian"] = "auto",
     client_names: list[str] | None = None,
 ) -> LocationResult:
     """Uncapacitated facility location: min fixed + assignment cost, each client to one site.
+
+    Methods: ``"mip"`` solves the strong formulation with ``backend``; ``"lagrangian"``
+    solves it as a capacitated problem whose every site can hold all clients (the Lagrangian
+    method of :func:`capacitated_fl`: bound, heuristic, fixing, reduced MIP), then sends each
+    client to its cheapest open site. ``"auto"`` picks ``"lagrangian"`` from
+    ``LAGRANGE_MIN_PAIRS`` client-site pairs on (100 x 1,000 capa-shaped instances: 43.5 s
+    and 13.1 s with SCIP, 8.9 s and 4.3 s this way).
 
     Args:
         open_cost: (sites,) cost of opening each site (yuan).
@@ -61,6 +69,17 @@ def uncapacitated_fl(
         raise InstanceError.at(None, "open_cost", f"must have shape ({m},)", got=f.shape)
     allowed = np.isfinite(c)
     _check_reachable(allowed, client_names)
+    if method == "lagrangian" or (method == "auto" and n * m >= LAGRANGE_MIN_PAIRS):
+        res = _cfl_lagrangian(f, np.full(m, float(n)), np.ones(n), np.where(allowed, c, 0.0),
+                              allowed, t0=t0, time_limit_s=time_limit_s, backend=backend)
+        if not res.open:
+            return replace(res, assignment=None)
+        sites = np.array(res.open)
+        near = sites[np.argmin(np.where(allowed[:, sites], c[:, sites], np.inf), axis=1)]
+        # the plan's own cost (the split flows of the relaxation cost the same, up to ties)
+        obj = float(f[sites].sum() + c[np.arange(n), near].sum())
+        return replace(res, objective=obj, gap=rel_gap(obj, res.bound), assignment=near,
+                       seconds=time.perf_counter() - t0)
     mb = MipBuilder()
     y = mb.add_vars(m, ub=1.0, cost=f, integer=True)
     x = mb.add_vars((n, m), ub=np.where(allowed, 1.0, 0.0), cost=np.where(allowed, c, 0.0))

@@ -116,16 +116,39 @@ def test_p_median_bad_p() -> None:
 
 
 @FAST
-@given(seed=st.integers(0, 10_000), n=st.integers(1, 6), m=st.integers(1, 5))
-def test_ufl_matches_brute_force(seed: int, n: int, m: int) -> None:
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 6), m=st.integers(1, 5),
+       method=st.sampled_from(["mip", "lagrangian"]))
+def test_ufl_matches_brute_force(seed: int, n: int, m: int, method: str) -> None:
     rng = np.random.default_rng(seed)
     f = rng.integers(0, 30, m).astype(float)
     c = rng.integers(0, 30, (n, m)).astype(float)
     best = min(f[list(s)].sum() + c[:, list(s)].min(axis=1).sum()
                for k in range(1, m + 1) for s in itertools.combinations(range(m), k))
-    res = uncapacitated_fl(f, c, time_limit_s=10)
+    res = uncapacitated_fl(f, c, time_limit_s=10, method=method)  # type: ignore[arg-type]
     assert res.status == "optimal" and res.objective == pytest.approx(best)
+    assert res.gap <= 1e-6
     assert set(res.assignment.tolist()) <= set(res.open)  # type: ignore[union-attr]
+    plan = f[list(res.open)].sum() + c[np.arange(n), res.assignment].sum()
+    assert plan == pytest.approx(res.objective)
+
+
+def test_ufl_lagrangian_equals_mip_with_forbidden_pairs() -> None:
+    """Mid-size UFL with forbidden pairs: the Lagrangian route (used from 20,000 pairs on)
+    gives the direct MIP's optimum and a plan that uses allowed pairs only."""
+    rng = np.random.default_rng(7)
+    n, m = 300, 40
+    cust, fac = rng.random((n, 2)), rng.random((m, 2))
+    c = 100.0 * np.linalg.norm(cust[:, None, :] - fac[None, :, :], axis=2)
+    c[rng.random((n, m)) < 0.3] = np.inf
+    c[np.arange(n), rng.integers(0, m, n)] = 50.0  # every client reaches a site
+    f = rng.uniform(200, 600, m)
+    direct = uncapacitated_fl(f, c, time_limit_s=30, method="mip")
+    lag = uncapacitated_fl(f, c, time_limit_s=30, method="lagrangian")
+    assert direct.status == lag.status == "optimal"
+    assert lag.objective == pytest.approx(direct.objective, rel=1e-7)
+    a = lag.assignment
+    assert a is not None and np.isfinite(c[np.arange(n), a]).all()
+    assert set(a.tolist()) <= set(lag.open)
 
 
 def _cfl_brute(f, s, d, uc, single):  # type: ignore[no-untyped-def]
