@@ -49,8 +49,8 @@ def uncapacitated_fl(
     solves it as a capacitated problem whose every site can hold all clients (the Lagrangian
     method of :func:`capacitated_fl`: bound, heuristic, fixing, reduced MIP), then sends each
     client to its cheapest open site. ``"auto"`` picks ``"lagrangian"`` from
-    ``LAGRANGE_MIN_PAIRS`` client-site pairs on (100 x 1,000 capa-shaped instances: 43.5 s
-    and 13.1 s with SCIP, 8.9 s and 4.3 s this way).
+    ``LAGRANGE_MIN_PAIRS`` client-site pairs on (two 100 x 1,000 capa-shaped instances:
+    43.5 s and 13.1 s with SCIP, 9-10 s and 4-5 s this way).
 
     Args:
         open_cost: (sites,) cost of opening each site (yuan).
