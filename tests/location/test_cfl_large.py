@@ -70,6 +70,20 @@ def test_lagrangian_method_equals_direct_mip(ratio: float, seed: int) -> None:
     assert cost == pytest.approx(dec.objective, rel=1e-7)
 
 
+def test_lagrangian_method_is_deterministic(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two-branch solves side by side (forced on) give the same plan run after run."""
+    from optimizer.location import _mip
+
+    monkeypatch.setattr(_mip, "usable_cores", lambda: 2)
+    f, s, d, uc = _cst(120, 25, 3.0, 5)
+    runs = [capacitated_fl(f, s, d, uc, method="lagrangian", time_limit_s=30)
+            for _ in range(3)]
+    assert all(r.status == "optimal" and "2 branches" in r.message for r in runs)
+    assert len({(r.open, round(r.objective, 6)) for r in runs}) == 1
+    flows = [r.assignment for r in runs]
+    assert all(np.array_equal(flows[0], x) for x in flows[1:])
+
+
 def test_site_values_match_lp_knapsack() -> None:
     from scipy.optimize import linprog
 
