@@ -1,4 +1,4 @@
-"""p-median: Lagrangian bound + fast interchange, then an exact radius-formulation MIP.
+"""p-median: Lagrangian bound + fast interchange, then branch-and-bound or a radius MIP.
 
 Method (why not the textbook assignment MIP: on OR-Library pmed11 it takes SCIP ~34 s and
 pmed16 is not solved in 300 s):
@@ -11,8 +11,11 @@ pmed16 is not solved in 300 s):
 3. Reduced-cost fixing with the best multipliers: a site whose forced opening pushes the
    Lagrangian bound above ``UB`` is closed; for each client, distances whose forced use pushes
    it above ``UB`` are cut off.
-4. The reduced problem is solved exactly with the radius (covering) formulation of
-   Garcia, Labbe & Marin (2011, INFORMS J. Comput. 23(4)) in chained form: per client ``i``
+4. Lagrangian branch-and-bound on the sites (:mod:`optimizer.location._pmedian_bnb`:
+   best-first, node fixing; on two cores the open nodes are split with a worker process).
+5. If the tree search runs out of its time share (``BNB_SHARE``), the reduced problem is
+   solved with the radius (covering) formulation of Garcia, Labbe & Marin (2011,
+   INFORMS J. Comput. 23(4)) in chained form: per client ``i``
    and sorted distinct distance ``D_i^k``, ``u_ik`` = "client i has an open site within
    ``D_i^k``"; ``u_ik <= u_i,k-1 + sum_{j: d_ij = D_i^k} y_j``; objective
    ``sum_i w_i (D_i^K_i - sum_k (D_i^k+1 - D_i^k) u_ik)``. Its LP equals the classic LP but
@@ -28,7 +31,14 @@ import time
 import numpy as np
 
 from optimizer.errors import InfeasibleError, InstanceError
-from optimizer.location._mip import PROOF_OPTIONS, Backend, MipBuilder, MipSolution
+from optimizer.location._mip import (
+    PROOF_OPTIONS,
+    Backend,
+    MipBuilder,
+    MipSolution,
+    usable_cores,
+)
+from optimizer.location._pmedian_bnb import branch_and_bound, evaluate
 from optimizer.location._result import LocationResult, as_matrix, name_list, rel_gap
 
 logger = logging.getLogger(__name__)
@@ -39,10 +49,14 @@ __all__ = ["p_median"]
 #: (``BNB_SHARE_LARGE_P`` when ``p > BNB_SMALL_P``: with many sites to choose the tree grows
 #: fast and the radius MIP, which gets the rest, tends to be quicker: on a pmed24-sized
 #: instance, n=500, p=100, 15,000 nodes in 73 s left the bound where it was and the radius
-#: MIP then took 0.1 s; total 81.7 s with 0.25, 20.0 s with 0.05).
-BNB_SHARE = 0.6
+#: MIP then took 0.1 s; total 81.7 s with 0.25, 20.0 s with 0.05). With p <= 20 the tree
+#: proves what the radius MIP cannot: on a pmed39-sized instance, n=900, p=10, the MIP left
+#: the bound at the root's for 120 s, while the tree raised it from 10,092 to 10,280).
+BNB_SHARE = 0.9
 BNB_SHARE_LARGE_P = 0.05
 BNB_SMALL_P = 20
+#: Let the tree search use a second process where the machine gives this one 2+ cores.
+PARALLEL_BNB = True
 
 
 def p_median(
@@ -115,8 +129,9 @@ def p_median(
         status = "feasible" if ub < math.inf else "time_limit_no_solution"
         return _result(status, ub, lb, best_open, d, t0, "time limit reached in the heuristic")
     if ub < math.inf and BNB_SHARE > 0:
-        best_open, ub, bb_bound, finished, nodes = _branch_and_bound(
+        best_open, ub, bb_bound, finished, nodes = branch_and_bound(
             cb, p, lam, site_closed, site_open, best_open, ub, integral=integral,
+            cores=usable_cores() if PARALLEL_BNB else 1,
             deadline=time.perf_counter()
             + (BNB_SHARE if p <= BNB_SMALL_P else BNB_SHARE_LARGE_P) * remaining)
         logger.debug("p-median branch-and-bound: %d nodes, UB=%s bound=%s, %s", nodes, ub,
@@ -147,7 +162,7 @@ def p_median(
         mip_bound = sol.bound if math.isfinite(sol.bound) else lb
         return _result(status, ub, min(ub, max(lb, mip_bound)), best_open, d, t0, sol.message)
     opened = np.flatnonzero(sol.values[y_idx] > 0.5)
-    obj = _evaluate(c, opened)
+    obj = evaluate(c, opened)
     if obj <= ub:
         best_open, ub = opened, obj
     bound = max(lb, min(sol.bound, ub)) if math.isfinite(sol.bound) else lb
@@ -168,10 +183,6 @@ def _result(status: str, obj: float, bound: float, opened: np.ndarray, d: np.nda
     return LocationResult(status=status, objective=float(obj), bound=float(bound),  # type: ignore[arg-type]
                           gap=rel_gap(obj, bound), open=tuple(int(j) for j in opened),
                           assignment=assign, seconds=time.perf_counter() - t0, message=message)
-
-
-def _evaluate(c: np.ndarray, opened: np.ndarray) -> float:
-    return float(np.min(c[:, opened], axis=1).sum())
 
 
 # --------------------------------------------------------------------------- heuristic
@@ -197,7 +208,7 @@ def _interchange(c: np.ndarray, opened: np.ndarray) -> tuple[np.ndarray, float]:
     opened = np.array(opened, dtype=np.int64)
     p = opened.size
     if p == m:
-        return opened, _evaluate(c, opened)
+        return opened, evaluate(c, opened)
     rows = np.arange(n)
     while True:
         sub = c[:, opened]
@@ -255,7 +266,7 @@ def _lagrangian(c: np.ndarray, p: int, best_open: np.ndarray, ub: float, *, inte
                 theta, stall = theta / 2.0, 0
         key = np.sort(s).tobytes()
         if key not in seen and len(seen) < max_polish:
-            raw = _evaluate(c, s)
+            raw = evaluate(c, s)
             if raw < ub - 1e-12:
                 best_open, ub = np.sort(s), raw
             if it % 10 == 0 or raw < ub * 1.005:
@@ -308,98 +319,6 @@ def _fixing(c: np.ndarray, p: int, lam: np.ndarray, lb: float, ub: float
     ok = suffix_min <= ub + tol  # position k still usable if some later one (incl.) is usable
     max_pos = ok.sum(axis=1)  # usable prefix length in sorted order
     return closed, forced, np.maximum(max_pos, 1)
-
-
-# --------------------------------------------------------------------------- branch and bound
-
-
-def _branch_and_bound(c: np.ndarray, p: int, lam: np.ndarray, closed: np.ndarray,
-                      forced: np.ndarray, best_open: np.ndarray, ub: float, *,
-                      integral: bool, deadline: float, root_iter: int = 200,
-                      node_iter: int = 40) -> tuple[np.ndarray, float, float, bool, int]:
-    """Depth-first Lagrangian branch-and-bound on the sites left open by the fixing.
-
-    A node fixes some sites open and some shut; its bound is the relaxation of the
-    assignment rows, ``sum_i lam_i + sum_{j in Y} rho_j(lam)`` with ``Y`` the forced sites
-    plus the cheapest free ones up to ``p`` (Beasley 1985's tree search), improved by
-    ``node_iter`` subgradient steps towards ``ub`` warm-started at the parent's multipliers;
-    every node's ``Y`` is priced as a plan. A node is cut when its bound cannot beat ``ub``
-    (rounded up for integral costs). Branches on the chosen free site with the most
-    negative ``rho_j``: forced open first, then shut.
-
-    Returns ``(open sites, ub, bound, finished, nodes)``: ``bound`` is the least bound of
-    the nodes left when ``deadline`` (``time.perf_counter()`` value) stops the search
-    (``ub`` if ``finished``). Deterministic apart from the deadline.
-    """
-    cand = np.flatnonzero(~closed)
-    cc = c[:, cand]
-    k = cand.size
-
-    def cut(b: float) -> bool:
-        if not math.isfinite(b):
-            return b > 0
-        if integral:
-            return math.ceil(b - 1e-7) >= ub
-        return b >= ub - 1e-9 * max(1.0, abs(ub))
-
-    def node_bound(lam0: np.ndarray, fo: np.ndarray, cl: np.ndarray, iters: int
-                   ) -> tuple[float, np.ndarray, np.ndarray | None, np.ndarray]:
-        """(bound, its multipliers, its chosen sites or None, its site values rho)."""
-        best, best_lam, best_y, best_rho = -math.inf, lam0, None, np.zeros(k)
-        lam_, theta, stall = lam0, 1.0, 0
-        need = p - int(fo.sum())
-        free = np.flatnonzero(~fo & ~cl)
-        if need < 0 or free.size < need:
-            return math.inf, lam0, None, best_rho
-        for _ in range(iters):
-            rho = np.minimum(cc - lam_[:, None], 0.0).sum(axis=0)
-            y = fo.copy()
-            if need:
-                y[free[np.argpartition(rho[free], need - 1)[:need]]] = True
-            val = float(lam_.sum() + rho[y].sum())
-            if val > best + 1e-9 * max(1.0, abs(val)):
-                best, best_lam, best_y, best_rho, stall = val, lam_, y, rho, 0
-            else:
-                stall += 1
-                if stall >= 5:
-                    theta, stall = theta / 2.0, 0
-            if cut(best) or theta < 1e-3:
-                break
-            g = 1.0 - (cc[:, y] < lam_[:, None]).sum(axis=1)
-            norm = float(g @ g)
-            if norm == 0:
-                break  # the relaxed plan is feasible: the bound is exact here
-            lam_ = lam_ + theta * (ub - val) / norm * g
-        return best, best_lam, best_y, best_rho
-
-    none = np.zeros(k, bool)
-    stack: list[tuple[float, np.ndarray, np.ndarray, np.ndarray]] = [
-        (-math.inf, lam, forced[cand].copy(), none)]
-    nodes = 0
-    while stack:
-        if time.perf_counter() > deadline:
-            return best_open, ub, min(ub, min(e[0] for e in stack)), False, nodes
-        parent_bound, lam0, fo, cl = stack.pop()
-        if cut(parent_bound):
-            continue
-        nodes += 1
-        b, lam_b, y, rho = node_bound(lam0, fo, cl, root_iter if nodes == 1 else node_iter)
-        if y is None or cut(b):
-            continue
-        val = _evaluate(c, cand[y])
-        if val < ub:
-            best_open, ub = np.sort(cand[y]), val
-            if cut(b):
-                continue
-        if int(fo.sum()) == p:
-            continue
-        free_y = np.flatnonzero(y & ~fo)
-        j = free_y[np.argmin(rho[free_y])]
-        shut, opened = cl.copy(), fo.copy()
-        shut[j], opened[j] = True, True
-        stack.append((b, lam_b, fo, shut))
-        stack.append((b, lam_b, opened, cl))
-    return best_open, ub, ub, True, nodes
 
 
 # --------------------------------------------------------------------------- exact MIP

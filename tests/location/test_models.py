@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 import time
 
 import numpy as np
@@ -24,6 +25,8 @@ from optimizer.location import (
     set_cover,
     uncapacitated_fl,
 )
+from optimizer.location import _pmedian_bnb as pmedian_bnb
+from optimizer.location._pmedian_bnb import branch_and_bound
 
 FAST = settings(max_examples=15, deadline=None)
 
@@ -92,13 +95,70 @@ def test_p_median_branch_and_bound_stopped_early_keeps_a_valid_bound() -> None:
     lam, lb, open_, ub = pmedian._lagrangian(c, 4, *pmedian._greedy_interchange(c, 4),
                                              integral=True, deadline=time.perf_counter() + 5)
     closed = np.zeros(25, bool)
-    out = pmedian._branch_and_bound(c, 4, lam, closed, closed, open_, ub, integral=True,
-                                    deadline=time.perf_counter() - 1.0)
+    out = branch_and_bound(c, 4, lam, closed, closed, open_, ub, integral=True,
+                           deadline=time.perf_counter() - 1.0)
     _, ub2, bound, finished, nodes = out
     assert not finished and nodes == 0 and bound <= best <= ub2
-    full = pmedian._branch_and_bound(c, 4, lam, closed, closed, open_, ub, integral=False,
-                                     deadline=time.perf_counter() + 20)
+    full = branch_and_bound(c, 4, lam, closed, closed, open_, ub, integral=False,
+                            deadline=time.perf_counter() + 20)
     assert full[3] and full[1] == pytest.approx(best, rel=1e-9)
+
+
+def _gap_root() -> tuple[np.ndarray, float, np.ndarray, np.ndarray, float]:
+    c, best = _gap_case()
+    lam, _, open_, ub = pmedian._lagrangian(c, 4, *pmedian._greedy_interchange(c, 4),
+                                            integral=True, deadline=time.perf_counter() + 5)
+    return c, best, lam, open_, ub
+
+
+def test_p_median_branch_and_bound_on_two_processes_matches_one(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    # split after the root so that the worker process gets half of this small tree
+    monkeypatch.setattr(pmedian_bnb, "SPLIT_NODES", 1)
+    c, best, lam, open_, ub = _gap_root()
+    closed = np.zeros(25, bool)
+    with caplog.at_level(logging.DEBUG, logger=pmedian_bnb.__name__):
+        runs = [branch_and_bound(c, 4, lam, closed, closed, open_, ub, integral=True,
+                                 cores=k, deadline=time.perf_counter() + 60)
+                for k in (1, 2, 2)]
+    assert caplog.text.count("1 + 1 open nodes split between two processes") == 2
+    assert "worker" not in caplog.text  # no failure, no fallback
+    for sites, cost, bound, finished, nodes in runs:
+        assert finished and cost == pytest.approx(best, rel=1e-9) and bound == cost
+        assert list(sites) == list(runs[0][0]) and nodes >= 3
+    assert runs[1][4] == runs[2][4]  # the same nodes, run after run
+
+
+@pytest.mark.parametrize(("python", "why"), [("/nonexistent/python", "no worker process"),
+                                             ("/bin/false", "worker failed")])
+def test_p_median_branch_and_bound_survives_a_failed_worker(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, python: str,
+        why: str) -> None:
+    # no interpreter to start / a worker that exits 1: this process searches both halves
+    monkeypatch.setattr(pmedian_bnb, "SPLIT_NODES", 1)
+    monkeypatch.setattr(pmedian_bnb.sys, "executable", python)
+    c, best, lam, open_, ub = _gap_root()
+    closed = np.zeros(25, bool)
+    with caplog.at_level(logging.DEBUG, logger=pmedian_bnb.__name__):
+        sites, cost, bound, finished, _ = branch_and_bound(
+            c, 4, lam, closed, closed, open_, ub, integral=True, cores=2,
+            deadline=time.perf_counter() + 60)
+    assert why in caplog.text
+    assert finished and cost == pytest.approx(best, rel=1e-9) and bound == cost
+    assert float(c[:, sites].min(axis=1).sum()) == cost
+
+
+@FAST
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 12), k=st.integers(1, 12),
+       scale=st.sampled_from([1.0, 0.37, 1000.0]))
+def test_site_values_equal_the_dense_sum(seed: int, n: int, k: int, scale: float) -> None:
+    rng = np.random.default_rng(seed)
+    c = rng.integers(0, 50, (n, k)).astype(float) * scale
+    values = pmedian_bnb._SiteValues(c)
+    for _ in range(4):
+        lam = rng.normal(25, 40, n) * scale
+        dense = np.minimum(c - lam[:, None], 0.0).sum(axis=0)
+        assert np.allclose(values(lam), dense, rtol=1e-12, atol=1e-9 * scale)
 
 
 def test_p_median_unreachable_client_named() -> None:
