@@ -34,6 +34,10 @@ logger = logging.getLogger(__name__)
 SPLIT_NODES = 400
 #: Extra seconds given to the worker process beyond the deadline before it is abandoned.
 WORKER_GRACE_S = 10.0
+#: Open nodes a process keeps at most (each holds its multipliers: about 5 KB at n=900, so
+#: 0.5 GB); past that the search stops as if out of time. At about 200 nodes/s a process
+#: needs at least 500 s to get there.
+MAX_OPEN_NODES = 100_000
 
 # heap entry: (parent's bound, creation number, multipliers, forced open mask, shut mask)
 Node = tuple[float, int, np.ndarray, np.ndarray, np.ndarray]
@@ -138,14 +142,17 @@ class _Tree:
 
     def run(self, heap: list[Node], best_open: np.ndarray, ub: float, deadline: float,
             max_nodes: int | None = None) -> tuple[np.ndarray, float]:
-        """Search ``heap`` (mutated; empty when finished) until ``deadline`` or
-        ``max_nodes`` more nodes. Returns the incumbent ``(sites, cost)``."""
+        """Search ``heap`` (mutated; empty when finished) until ``deadline``, ``max_nodes``
+        more nodes or ``MAX_OPEN_NODES`` open ones. Returns the incumbent ``(sites, cost)``."""
         self.ub = ub
         stop_at = None if max_nodes is None else self.nodes + max_nodes
         c, cand, p = self.c, self.cand, self.p
         while heap:
             if time.perf_counter() > deadline or (stop_at is not None
                                                   and self.nodes >= stop_at):
+                break
+            if len(heap) > MAX_OPEN_NODES:
+                logger.debug("p-median branch-and-bound: %d open nodes, stopping", len(heap))
                 break
             if self.cut(heap[0][0]):
                 heap.clear()  # every node left has a bound this high

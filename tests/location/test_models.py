@@ -148,6 +148,17 @@ def test_p_median_branch_and_bound_survives_a_failed_worker(
     assert float(c[:, sites].min(axis=1).sum()) == cost
 
 
+def test_p_median_branch_and_bound_stops_at_the_open_node_cap(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pmedian_bnb, "MAX_OPEN_NODES", 1)
+    c, best, lam, open_, ub = _gap_root()
+    closed = np.zeros(25, bool)
+    sites, cost, bound, finished, nodes = branch_and_bound(
+        c, 4, lam, closed, closed, open_, ub, integral=True, deadline=time.perf_counter() + 60)
+    assert not finished and nodes == 1 and bound <= best <= cost
+    assert float(c[:, sites].min(axis=1).sum()) == cost
+
+
 @FAST
 @given(seed=st.integers(0, 10_000), n=st.integers(1, 12), k=st.integers(1, 12),
        scale=st.sampled_from([1.0, 0.37, 1000.0]))
