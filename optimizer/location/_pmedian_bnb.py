@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 #: Nodes searched on one core before the open nodes are split between two processes.
 SPLIT_NODES = 400
+#: Seconds that must be left for a split: the worker takes about 1.3 s to start (imports).
+SPLIT_MIN_S = 5.0
 #: Extra seconds given to the worker process beyond the deadline before it is abandoned.
 WORKER_GRACE_S = 10.0
 #: Open nodes a process keeps at most (each holds its multipliers: about 5 KB at n=900, so
@@ -65,7 +67,8 @@ def branch_and_bound(c: np.ndarray, p: int, lam: np.ndarray, closed: np.ndarray,
     forces sites for its subtree. Branches on the chosen free site with the most negative
     ``rho_j`` (forced open, shut); the node with the least bound goes next (ties: the older
     one), so the bound reported on a stop is the best the tree has proven. With
-    ``cores >= 2`` the search continues in two processes after ``SPLIT_NODES`` nodes.
+    ``cores >= 2`` the search continues in two processes after ``SPLIT_NODES`` nodes (if
+    ``SPLIT_MIN_S`` or more are left).
 
     Args:
         c: (clients, sites) weighted costs, finite.
@@ -83,6 +86,9 @@ def branch_and_bound(c: np.ndarray, p: int, lam: np.ndarray, closed: np.ndarray,
     heap: list[Node] = [(-math.inf, 0, lam, forced[cand].copy(), np.zeros(cand.size, bool))]
     best_open, ub = tree.run(heap, best_open, ub, deadline,
                              max_nodes=SPLIT_NODES if cores >= 2 else None)
+    if heap and cores >= 2 and deadline - time.perf_counter() < SPLIT_MIN_S:
+        best_open, ub = tree.run(heap, best_open, ub, deadline)  # too little time to split
+        return best_open, ub, tree.bound(heap, ub), not heap, tree.nodes
     if not heap or cores < 2 or time.perf_counter() > deadline:
         return best_open, ub, tree.bound(heap, ub), not heap, tree.nodes
     mine: list[Node] = []

@@ -129,6 +129,20 @@ def test_p_median_branch_and_bound_on_two_processes_matches_one(
     assert runs[1][4] == runs[2][4]  # the same nodes, run after run
 
 
+def test_p_median_branch_and_bound_does_not_split_with_little_time_left(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    # the worker takes a second or more to start: with under SPLIT_MIN_S left, one process
+    monkeypatch.setattr(pmedian_bnb, "SPLIT_NODES", 1)
+    c, best, lam, open_, ub = _gap_root()
+    closed = np.zeros(25, bool)
+    with caplog.at_level(logging.DEBUG, logger=pmedian_bnb.__name__):
+        sites, cost, bound, finished, _ = branch_and_bound(
+            c, 4, lam, closed, closed, open_, ub, integral=True, cores=2,
+            deadline=time.perf_counter() + 0.5 * pmedian_bnb.SPLIT_MIN_S)
+    assert "split" not in caplog.text
+    assert finished and cost == pytest.approx(best, rel=1e-9) and bound == cost
+
+
 @pytest.mark.parametrize(("python", "why"), [("/nonexistent/python", "no worker process"),
                                              ("/bin/false", "worker failed")])
 def test_p_median_branch_and_bound_survives_a_failed_worker(
