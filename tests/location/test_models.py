@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import time
@@ -104,6 +105,7 @@ def test_p_median_branch_and_bound_stopped_early_keeps_a_valid_bound() -> None:
     assert full[3] and full[1] == pytest.approx(best, rel=1e-9)
 
 
+@functools.lru_cache(maxsize=1)
 def _gap_root() -> tuple[np.ndarray, float, np.ndarray, np.ndarray, float]:
     c, best = _gap_case()
     lam, _, open_, ub = pmedian._lagrangian(c, 4, *pmedian._greedy_interchange(c, 4),
@@ -111,16 +113,22 @@ def _gap_root() -> tuple[np.ndarray, float, np.ndarray, np.ndarray, float]:
     return c, best, lam, open_, ub
 
 
+def _gap_tree(caplog: pytest.LogCaptureFixture, *, cores: int = 2, seconds: float = 60.0
+              ) -> tuple[np.ndarray, float, float, bool, int]:
+    """The tree search on ``_gap_case`` from its root, logging at DEBUG into ``caplog``."""
+    c, _, lam, open_, ub = _gap_root()
+    closed = np.zeros(25, bool)
+    with caplog.at_level(logging.DEBUG, logger=pmedian_bnb.__name__):
+        return branch_and_bound(c, 4, lam, closed, closed, open_, ub, integral=True,
+                                cores=cores, deadline=time.perf_counter() + seconds)
+
+
 def test_p_median_branch_and_bound_on_two_processes_matches_one(
         monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     # split after the root so that the worker process gets half of this small tree
     monkeypatch.setattr(pmedian_bnb, "SPLIT_NODES", 1)
-    c, best, lam, open_, ub = _gap_root()
-    closed = np.zeros(25, bool)
-    with caplog.at_level(logging.DEBUG, logger=pmedian_bnb.__name__):
-        runs = [branch_and_bound(c, 4, lam, closed, closed, open_, ub, integral=True,
-                                 cores=k, deadline=time.perf_counter() + 60)
-                for k in (1, 2, 2)]
+    best = _gap_root()[1]
+    runs = [_gap_tree(caplog, cores=k) for k in (1, 2, 2)]
     assert caplog.text.count("1 + 1 open nodes split between two processes") == 2
     assert "worker" not in caplog.text  # no failure, no fallback
     for sites, cost, bound, finished, nodes in runs:
@@ -133,14 +141,9 @@ def test_p_median_branch_and_bound_does_not_split_with_little_time_left(
         monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     # the worker takes a second or more to start: with under SPLIT_MIN_S left, one process
     monkeypatch.setattr(pmedian_bnb, "SPLIT_NODES", 1)
-    c, best, lam, open_, ub = _gap_root()
-    closed = np.zeros(25, bool)
-    with caplog.at_level(logging.DEBUG, logger=pmedian_bnb.__name__):
-        sites, cost, bound, finished, _ = branch_and_bound(
-            c, 4, lam, closed, closed, open_, ub, integral=True, cores=2,
-            deadline=time.perf_counter() + 0.5 * pmedian_bnb.SPLIT_MIN_S)
+    _, cost, bound, finished, _ = _gap_tree(caplog, seconds=0.5 * pmedian_bnb.SPLIT_MIN_S)
     assert "split" not in caplog.text
-    assert finished and cost == pytest.approx(best, rel=1e-9) and bound == cost
+    assert finished and cost == pytest.approx(_gap_root()[1], rel=1e-9) and bound == cost
 
 
 @pytest.mark.parametrize(("python", "why"), [("/nonexistent/python", "no worker process"),
@@ -151,24 +154,18 @@ def test_p_median_branch_and_bound_survives_a_failed_worker(
     # no interpreter to start / a worker that exits 1: this process searches both halves
     monkeypatch.setattr(pmedian_bnb, "SPLIT_NODES", 1)
     monkeypatch.setattr(pmedian_bnb.sys, "executable", python)
-    c, best, lam, open_, ub = _gap_root()
-    closed = np.zeros(25, bool)
-    with caplog.at_level(logging.DEBUG, logger=pmedian_bnb.__name__):
-        sites, cost, bound, finished, _ = branch_and_bound(
-            c, 4, lam, closed, closed, open_, ub, integral=True, cores=2,
-            deadline=time.perf_counter() + 60)
+    c, best = _gap_root()[:2]
+    sites, cost, bound, finished, _ = _gap_tree(caplog)
     assert why in caplog.text
     assert finished and cost == pytest.approx(best, rel=1e-9) and bound == cost
     assert float(c[:, sites].min(axis=1).sum()) == cost
 
 
 def test_p_median_branch_and_bound_stops_at_the_open_node_cap(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.setattr(pmedian_bnb, "MAX_OPEN_NODES", 1)
-    c, best, lam, open_, ub = _gap_root()
-    closed = np.zeros(25, bool)
-    sites, cost, bound, finished, nodes = branch_and_bound(
-        c, 4, lam, closed, closed, open_, ub, integral=True, deadline=time.perf_counter() + 60)
+    c, best = _gap_root()[:2]
+    sites, cost, bound, finished, nodes = _gap_tree(caplog, cores=1)
     assert not finished and nodes == 1 and bound <= best <= cost
     assert float(c[:, sites].min(axis=1).sum()) == cost
 
