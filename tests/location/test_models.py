@@ -177,8 +177,12 @@ def test_site_values_equal_the_dense_sum(seed: int, n: int, k: int, scale: float
     rng = np.random.default_rng(seed)
     c = rng.integers(0, 50, (n, k)).astype(float) * scale
     values = pmedian_bnb._SiteValues(c)
-    for _ in range(4):
+    # integer costs go through the table of prefix lengths, others through the search
+    assert (values.table is not None) == bool(np.array_equal(c, np.round(c)))
+    for it in range(6):
         lam = rng.normal(25, 40, n) * scale
+        if it % 2:
+            lam = np.round(lam)  # multipliers equal to costs: the strict "<" boundary
         dense = np.minimum(c - lam[:, None], 0.0).sum(axis=0)
         assert np.allclose(values(lam), dense, rtol=1e-12, atol=1e-9 * scale)
 
