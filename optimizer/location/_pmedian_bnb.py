@@ -142,6 +142,12 @@ class _Tree:
             return math.ceil(b - 1e-7) >= self.ub
         return b >= self.ub - 1e-9 * max(1.0, abs(self.ub))
 
+    def cuts(self, b: np.ndarray) -> np.ndarray:
+        """``cut`` on each of several bounds (``+inf`` allowed)."""
+        if self.integral:
+            return np.ceil(b - 1e-7) >= self.ub
+        return b >= self.ub - 1e-9 * max(1.0, abs(self.ub))
+
     def bound(self, heap: list[Node], ub: float) -> float:
         """Least bound of the open nodes (``ub`` when none is left)."""
         return min(ub, heap[0][0]) if heap else ub
@@ -176,7 +182,7 @@ class _Tree:
                     continue
             if int(fo.sum()) == p:
                 continue
-            fo, cl = _node_fixing(b, rho, y, fo, cl, self.cut)
+            fo, cl = _node_fixing(b, rho, y, fo, cl, self.cuts)
             if int(fo.sum()) == p:
                 val = evaluate(c, cand[fo])
                 if val < self.ub:
@@ -276,7 +282,7 @@ class _SiteValues:
 
 
 def _node_fixing(b: float, rho: np.ndarray, y: np.ndarray, fo: np.ndarray, cl: np.ndarray,
-                 cut: Callable[[float], bool]) -> tuple[np.ndarray, np.ndarray]:
+                 cuts: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Reduced-cost fixing at a node: (forced open, shut) masks, enlarged.
 
     ``b`` is the node bound with site values ``rho`` and chosen sites ``y`` (the forced ones
@@ -290,9 +296,9 @@ def _node_fixing(b: float, rho: np.ndarray, y: np.ndarray, fo: np.ndarray, cl: n
         return fo, cl
     rest = np.flatnonzero(~y & ~cl)
     rho_last = float(rho[chosen].max())
-    shut = rest[[cut(b + float(rho[j]) - rho_last) for j in rest]] if rest.size else rest
+    shut = rest[cuts(b + rho[rest] - rho_last)]
     rho_next = float(rho[rest].min()) if rest.size else math.inf
-    force = chosen[[cut(b + rho_next - float(rho[j])) for j in chosen]]
+    force = chosen[cuts(b + rho_next - rho[chosen])]
     if shut.size == 0 and force.size == 0:
         return fo, cl
     fo, cl = fo.copy(), cl.copy()
