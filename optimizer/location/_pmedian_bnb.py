@@ -34,6 +34,8 @@ logger = logging.getLogger(__name__)
 SPLIT_NODES = 400
 #: Seconds that must be left for a split: the worker takes about 1.3 s to start (imports).
 SPLIT_MIN_S = 5.0
+#: Seconds between checks, while this process searches its half, whether the worker is done.
+POLL_S = 0.5
 #: Extra seconds given to the worker process beyond the deadline before it is abandoned.
 WORKER_GRACE_S = 10.0
 #: Open nodes a process keeps at most (each holds its multipliers: about 5 KB at n=900, so
@@ -91,32 +93,55 @@ def branch_and_bound(c: np.ndarray, p: int, lam: np.ndarray, closed: np.ndarray,
         return best_open, ub, tree.bound(heap, ub), not heap, tree.nodes
     if not heap or cores < 2 or time.perf_counter() > deadline:
         return best_open, ub, tree.bound(heap, ub), not heap, tree.nodes
-    mine: list[Node] = []
-    theirs: list[Node] = []
-    while heap:  # popped in bound order: each half is sorted, hence a heap
-        (mine if len(mine) <= len(theirs) else theirs).append(heapq.heappop(heap))
-    job = _start_worker(dict(c=c, cand=cand, p=p, integral=integral, root_iter=root_iter,
-                             node_iter=node_iter, heap=theirs, best_open=best_open, ub=ub,
-                             created=tree.created,
-                             wall_deadline=time.time() + deadline - time.perf_counter()))
-    logger.debug("p-median branch-and-bound: %d nodes on one core, %d + %d open nodes "
-                 "split between two processes", tree.nodes, len(mine), len(theirs))
-    try:
-        best_open, ub = tree.run(mine, best_open, ub, deadline)
-    except BaseException:  # e.g. Ctrl-C: do not leave the worker running
-        _stop_worker(job)
-        raise
-    bound = tree.bound(mine, ub)
-    finished = not mine
-    other = _finish_worker(job, deadline)
-    if other is None:  # the worker failed: search its half here with the time left
-        best_open, ub = tree.run(theirs, best_open, ub, deadline)
-        return (best_open, ub, min(bound, tree.bound(theirs, ub)),
-                finished and not theirs, tree.nodes)
-    w_open, w_ub, w_bound, w_finished, w_nodes = other
-    if w_ub < ub:
-        best_open, ub = w_open, w_ub
-    return best_open, ub, min(bound, w_bound, ub), finished and w_finished, tree.nodes + w_nodes
+    # Two processes: deal the open nodes between this one and a worker; whenever the worker
+    # is done while this half still has nodes, deal this half again with a new worker.
+    worker_nodes, left_bound, workers_done = 0, math.inf, True
+    while True:
+        theirs = _deal(heap)
+        job = _start_worker(dict(c=c, cand=cand, p=p, integral=integral, root_iter=root_iter,
+                                 node_iter=node_iter, heap=theirs, best_open=best_open, ub=ub,
+                                 created=tree.created,
+                                 wall_deadline=time.time() + deadline - time.perf_counter()))
+        logger.debug("p-median branch-and-bound: %d nodes here, %d + %d open nodes split "
+                     "between two processes", tree.nodes, len(heap), len(theirs))
+        try:
+            while (heap and len(heap) <= MAX_OPEN_NODES and time.perf_counter() < deadline
+                   and (job is None or job[0].poll() is None)):
+                best_open, ub = tree.run(heap, best_open, ub,
+                                         min(deadline, time.perf_counter() + POLL_S))
+        except BaseException:  # e.g. Ctrl-C: do not leave the worker running
+            _stop_worker(job)
+            raise
+        other = _finish_worker(job, deadline)
+        if other is None:  # the worker failed: its half comes back here
+            for node in theirs:
+                heapq.heappush(heap, node)
+            best_open, ub = tree.run(heap, best_open, ub, deadline)
+            break
+        w_open, w_ub, w_bound, w_finished, w_nodes = other
+        logger.debug("p-median branch-and-bound: the worker's half %s after %d nodes "
+                     "(%d open here)", "finished" if w_finished else "stopped", w_nodes,
+                     len(heap))
+        worker_nodes += w_nodes
+        if w_ub < ub:
+            best_open, ub = w_open, w_ub
+        if not w_finished:
+            workers_done, left_bound = False, min(left_bound, w_bound)
+        if (len(heap) < 2 or len(heap) > MAX_OPEN_NODES
+                or deadline - time.perf_counter() < SPLIT_MIN_S):
+            if heap and len(heap) <= MAX_OPEN_NODES:
+                best_open, ub = tree.run(heap, best_open, ub, deadline)
+            break
+    return (best_open, ub, min(tree.bound(heap, ub), left_bound, ub),
+            not heap and workers_done, tree.nodes + worker_nodes)
+
+
+def _deal(heap: list[Node]) -> list[Node]:
+    """Deal the nodes of ``heap`` alternately, in bound order, between ``heap`` (kept, the
+    first, third, ...) and the list returned; both stay heaps (sorted lists)."""
+    ordered = [heapq.heappop(heap) for _ in range(len(heap))]
+    heap.extend(ordered[0::2])
+    return ordered[1::2]
 
 
 class _Tree:

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 from optimizer.errors import InfeasibleError, InstanceError
+from optimizer.formats.orlib import all_pairs_shortest_paths
 from optimizer.location import (
     LocationResult,
     capacitated_fl,
@@ -130,11 +131,47 @@ def test_p_median_branch_and_bound_on_two_processes_matches_one(
     best = _gap_root()[1]
     runs = [_gap_tree(caplog, cores=k) for k in (1, 2, 2)]
     assert caplog.text.count("1 + 1 open nodes split between two processes") == 2
-    assert "worker" not in caplog.text  # no failure, no fallback
+    assert caplog.text.count("the worker's half finished") == 2  # no failure, no fallback
     for sites, cost, bound, finished, nodes in runs:
         assert finished and cost == pytest.approx(best, rel=1e-9) and bound == cost
         assert list(sites) == list(runs[0][0]) and nodes >= 3
     assert runs[1][4] == runs[2][4]  # the same nodes, run after run
+
+
+def test_p_median_branch_and_bound_deals_again_when_the_worker_is_done(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    # a pmed-like graph whose tree has 341 nodes; this process is slowed down (20 ms a node)
+    # so that the worker finishes its half first and gets half of what is left here
+    rng = np.random.default_rng(10)
+    n, p = 120, 8
+    edges = {(i, i + 1): int(rng.integers(1, 101)) for i in range(n - 1)}
+    for _ in range(4 * n):
+        a, b = sorted(int(x) for x in rng.choice(n, 2, replace=False))
+        edges[(a, b)] = int(rng.integers(1, 101))
+    c = all_pairs_shortest_paths(n, np.array([(a, b, w) for (a, b), w in edges.items()],
+                                             float))
+    lam, _, open_, ub = pmedian._lagrangian(c, p, *pmedian._greedy_interchange(c, p),
+                                            integral=True, deadline=time.perf_counter() + 5)
+    closed = np.zeros(n, bool)
+    one = branch_and_bound(c, p, lam, closed, closed, open_, ub, integral=True, cores=1,
+                           deadline=time.perf_counter() + 60)
+    assert one[3] and one[4] > 300
+    slow = pmedian_bnb._Tree._node_bound
+
+    def slowed(self: object, *args: object) -> object:
+        time.sleep(0.02)
+        return slow(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pmedian_bnb._Tree, "_node_bound", slowed)
+    monkeypatch.setattr(pmedian_bnb, "SPLIT_NODES", 1)
+    monkeypatch.setattr(pmedian_bnb, "SPLIT_MIN_S", 0.0)
+    monkeypatch.setattr(pmedian_bnb, "POLL_S", 0.05)
+    with caplog.at_level(logging.DEBUG, logger=pmedian_bnb.__name__):
+        two = branch_and_bound(c, p, lam, closed, closed, open_, ub, integral=True, cores=2,
+                               deadline=time.perf_counter() + 120)
+    assert caplog.text.count("split between two processes") >= 2
+    assert two[3] and two[1] == one[1] and list(two[0]) == list(one[0]) and two[2] == two[1]
+    assert two[4] == one[4]  # the incumbent is optimal from the start: the same nodes
 
 
 def test_p_median_branch_and_bound_does_not_split_with_little_time_left(
