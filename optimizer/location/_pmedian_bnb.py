@@ -6,9 +6,12 @@ Where the process may use two cores, the open nodes after ``SPLIT_NODES`` nodes 
 alternately, in bound order, to this process and to one worker process (``python -m
 optimizer.location._pmedian_bnb IN OUT``: a fresh interpreter, so nothing of the caller's
 ``__main__`` is re-run and no threads are forked), which search their halves independently
-from the same incumbent. The halves are merged as for two MIP branches: the better plan
-(this process's on ties), the smaller bound, finished only if both finished; so a finished
-search returns the same plan run after run.
+from the current incumbent; whenever the worker is done while this process still has open
+nodes, those are dealt again with a new worker. The parts are merged as for two MIP
+branches: the better plan (this process's on ties), the smallest bound, finished only if
+every part finished. When the incumbent is optimal from the start the nodes searched, and
+so the plan, are the same as on one core; when the tree improves it, which of several
+equally good plans is returned can depend on when the worker finished.
 """
 
 from __future__ import annotations
@@ -70,7 +73,7 @@ def branch_and_bound(c: np.ndarray, p: int, lam: np.ndarray, closed: np.ndarray,
     ``rho_j`` (forced open, shut); the node with the least bound goes next (ties: the older
     one), so the bound reported on a stop is the best the tree has proven. With
     ``cores >= 2`` the search continues in two processes after ``SPLIT_NODES`` nodes (if
-    ``SPLIT_MIN_S`` or more are left).
+    ``SPLIT_MIN_S`` or more are left; see the module docstring).
 
     Args:
         c: (clients, sites) weighted costs, finite.
@@ -80,8 +83,8 @@ def branch_and_bound(c: np.ndarray, p: int, lam: np.ndarray, closed: np.ndarray,
         deadline: ``time.perf_counter()`` value at which to stop.
 
     Returns ``(open sites, ub, bound, finished, nodes)``: ``bound`` is the least bound of
-    the nodes left at the deadline (``ub`` if ``finished``). Deterministic apart from the
-    deadline.
+    the nodes left at the deadline (``ub`` if ``finished``). On one core deterministic apart
+    from the deadline; on two, see the module docstring.
     """
     cand = np.flatnonzero(~closed)
     tree = _Tree(c, cand, p, integral=integral, root_iter=root_iter, node_iter=node_iter)
