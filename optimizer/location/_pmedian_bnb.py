@@ -91,15 +91,11 @@ def branch_and_bound(c: np.ndarray, p: int, lam: np.ndarray, closed: np.ndarray,
     heap: list[Node] = [(-math.inf, 0, lam, forced[cand].copy(), np.zeros(cand.size, bool))]
     best_open, ub = tree.run(heap, best_open, ub, deadline,
                              max_nodes=SPLIT_NODES if cores >= 2 else None)
-    if heap and cores >= 2 and deadline - time.perf_counter() < SPLIT_MIN_S:
-        best_open, ub = tree.run(heap, best_open, ub, deadline)  # too little time to split
-        return best_open, ub, tree.bound(heap, ub), not heap, tree.nodes
-    if not heap or cores < 2 or time.perf_counter() > deadline:
-        return best_open, ub, tree.bound(heap, ub), not heap, tree.nodes
     # Two processes: deal the open nodes between this one and a worker; whenever the worker
     # is done while this half still has nodes, deal this half again with a new worker.
     worker_nodes, left_bound, workers_done = 0, math.inf, True
-    while True:
+    while (cores >= 2 and 2 <= len(heap) <= MAX_OPEN_NODES
+           and deadline - time.perf_counter() >= SPLIT_MIN_S):
         theirs = _deal(heap)
         job = _start_worker(dict(c=c, cand=cand, p=p, integral=integral, root_iter=root_iter,
                                  node_iter=node_iter, heap=theirs, best_open=best_open, ub=ub,
@@ -119,7 +115,6 @@ def branch_and_bound(c: np.ndarray, p: int, lam: np.ndarray, closed: np.ndarray,
         if other is None:  # the worker failed: its half comes back here
             for node in theirs:
                 heapq.heappush(heap, node)
-            best_open, ub = tree.run(heap, best_open, ub, deadline)
             break
         w_open, w_ub, w_bound, w_finished, w_nodes = other
         logger.debug("p-median branch-and-bound: the worker's half %s after %d nodes "
@@ -130,11 +125,8 @@ def branch_and_bound(c: np.ndarray, p: int, lam: np.ndarray, closed: np.ndarray,
             best_open, ub = w_open, w_ub
         if not w_finished:
             workers_done, left_bound = False, min(left_bound, w_bound)
-        if (len(heap) < 2 or len(heap) > MAX_OPEN_NODES
-                or deadline - time.perf_counter() < SPLIT_MIN_S):
-            if heap and len(heap) <= MAX_OPEN_NODES:
-                best_open, ub = tree.run(heap, best_open, ub, deadline)
-            break
+    # the rest on this core: one core, too little time to split, or a failed worker
+    best_open, ub = tree.run(heap, best_open, ub, deadline)
     return (best_open, ub, min(tree.bound(heap, ub), left_bound, ub),
             not heap and workers_done, tree.nodes + worker_nodes)
 
