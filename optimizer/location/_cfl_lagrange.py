@@ -25,7 +25,7 @@ import numpy as np
 from scipy.optimize import linprog
 from scipy.sparse import coo_matrix, vstack
 
-from optimizer.location._mip import solve_milp
+from optimizer.location._mip import solve_milp, usable_cores
 
 logger = logging.getLogger(__name__)
 
@@ -641,21 +641,28 @@ def swap_search(c: np.ndarray, d: np.ndarray, s: np.ndarray, f: np.ndarray,
     return best, mask, bx
 
 
-#: on two cores, :func:`kernel_mip` solves two branches of one site side by side.
+#: on two cores, :func:`kernel_mip` solves its two kernels (``n_pairs`` and ``alt_pairs``
+#: pairs per client) side by side; with one kernel, the two branches of one site.
 KERNEL_SPLIT = True
 
 
 def kernel_mip(c: np.ndarray, d: np.ndarray, s: np.ndarray, f: np.ndarray,
                allowed: np.ndarray, lam: np.ndarray, v: np.ndarray, incumbent: np.ndarray, *,
-               n_sites: int = 30, n_pairs: int = 6, time_limit_s: float = 10.0
+               n_sites: int = 30, n_pairs: int = 6, time_limit_s: float = 10.0,
+               alt_pairs: int | None = None
                ) -> tuple[float, np.ndarray, np.ndarray | None]:
     """Heuristic: restricted MIP ("kernel") over the ``n_sites`` sites with the smallest
     ``v_j`` (plus the ``incumbent`` open sites), each client limited to its ``n_pairs``
     kernel sites of smallest reduced cost ``c_ij - lam_i``; strong formulation solved by
     HiGHS through :func:`~optimizer.location._mip.solve_milp` (which keeps its incumbent at
-    the time limit ``time_limit_s``, s; relative gap 1e-4), on two cores as the two branches
-    of the kernel site with the smallest ``|v_j|`` side by side (``KERNEL_SPLIT``). The
-    chosen open set is then priced with the full transport LP.
+    the time limit ``time_limit_s``, s; relative gap 1e-4).
+
+    On two cores (``KERNEL_SPLIT``) with ``alt_pairs`` set, a second kernel with
+    ``alt_pairs`` pairs per client is solved side by side and the better plan kept: few pairs
+    make a small MIP that HiGHS finishes, many keep plans the few exclude (neither wins on
+    every capa-shaped instance). Without ``alt_pairs``, the two branches of the kernel site
+    with the smallest ``|v_j|`` run side by side. The chosen open set is then priced with
+    the full transport LP.
 
     Returns ``(cost, open_mask, x)``; ``inf`` cost if nothing was found.
     """
@@ -664,12 +671,58 @@ def kernel_mip(c: np.ndarray, d: np.ndarray, s: np.ndarray, f: np.ndarray,
     sel[np.argsort(v, kind="stable")[:n_sites]] = True
     keep = np.flatnonzero(sel | incumbent)
     k = keep.size
+    if float(s[keep].sum()) < float(d.sum()):
+        return math.inf, incumbent, None
     red = np.where(allowed[:, keep], c[:, keep] - lam[:, None], np.inf)
+    two = KERNEL_SPLIT and usable_cores() >= 2
+    runs = [n_pairs] + ([alt_pairs] if two and alt_pairs and alt_pairs != n_pairs else [])
+    models = [m_ for m_ in (_kernel_model(c, d, s, f, red, keep, p) for p in runs)
+              if m_ is not None]
+    if not models:
+        return math.inf, incumbent, None
+    # two cores, one kernel: the branches of the site the relaxation is least sure of
+    split_on = (int(np.argmin(np.abs(v[keep]))) if two and len(models) == 1 and k >= 2
+                else None)
+
+    def run(model: tuple[np.ndarray, ...]) -> np.ndarray | None:
+        cost, a, rlb, rub, integ = model
+        res = solve_milp(cost, a, rlb, rub, np.zeros(cost.size), np.ones(cost.size), integ,
+                         time_limit_s=max(0.1, time_limit_s),
+                         options={"mip_rel_gap": 1e-4}, split_on=split_on)
+        return None if res.x is None else res.x[:k]
+
+    if len(models) == 2:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(2) as ex:
+            found = list(ex.map(run, models))
+    else:
+        found = [run(models[0])]
+    best: tuple[float, np.ndarray, np.ndarray | None] = (math.inf, incumbent, None)
+    for y in found:  # in run order: ties keep the first
+        if y is None:
+            continue
+        mask = np.zeros(m, bool)
+        mask[keep] = y > 0.5
+        out = evaluate_open(c, d, s, f, allowed, mask, nearest=None)
+        if out[0] < best[0]:
+            best = out
+    return best
+
+
+def _kernel_model(c: np.ndarray, d: np.ndarray, s: np.ndarray, f: np.ndarray,
+                  red: np.ndarray, keep: np.ndarray, n_pairs: int
+                  ) -> tuple[np.ndarray, ...] | None:
+    """The kernel MIP of :func:`kernel_mip` as ``(cost, A, row_lb, row_ub, integrality)``
+    (the ``keep`` site columns first), each client limited to its ``n_pairs`` kernel sites
+    of smallest reduced cost ``red`` (n, k); ``None`` if a client has none."""
+    n = c.shape[0]
+    k = keep.size
     p = min(n_pairs, k)
     kth = np.partition(red, p - 1, axis=1)[:, p - 1]
     ii, kk = np.nonzero((red <= kth[:, None]) & np.isfinite(red))
-    if np.unique(ii).size < n or float(s[keep].sum()) < float(d.sum()):
-        return math.inf, incumbent, None
+    if np.unique(ii).size < n:
+        return None
     q = ii.size
     xs = k + np.arange(q)
     a_assign = coo_matrix((np.ones(q), (ii, xs)), shape=(n, k + q)).tocsr()
@@ -682,14 +735,4 @@ def kernel_mip(c: np.ndarray, d: np.ndarray, s: np.ndarray, f: np.ndarray,
     a = vstack([a_assign, a_cap, a_tot, a_link], format="csr")
     rlb = np.r_[np.ones(n), np.full(k, -np.inf), float(d.sum()), np.full(q, -np.inf)]
     rub = np.r_[np.ones(n), np.zeros(k), np.inf, np.zeros(q)]
-    # two cores: the branches of the kernel site the relaxation is least sure of, side by side
-    split_on = int(np.argmin(np.abs(v[keep]))) if KERNEL_SPLIT and k >= 2 else None
-    res = solve_milp(np.r_[f[keep], c[ii, keep[kk]]], a, rlb, rub, np.zeros(k + q),
-                     np.ones(k + q), np.r_[np.ones(k), np.zeros(q)],
-                     time_limit_s=max(0.1, time_limit_s), options={"mip_rel_gap": 1e-4},
-                     split_on=split_on)
-    if res.x is None:
-        return math.inf, incumbent, None
-    mask = np.zeros(m, bool)
-    mask[keep] = res.x[:k] > 0.5
-    return evaluate_open(c, d, s, f, allowed, mask, nearest=None)
+    return (np.r_[f[keep], c[ii, keep[kk]]], a, rlb, rub, np.r_[np.ones(k), np.zeros(q)])

@@ -311,7 +311,8 @@ def _cfl_lagrangian(f: np.ndarray, s: np.ndarray, d: np.ndarray, c: np.ndarray,
         n_pairs = max(KERNEL_MIN_PAIRS, math.ceil(KERNEL_REACH * n_kernel / n_open))
         cost, mask, x = lag.kernel_mip(c, d, s, f, allowed, st.lam, st.v, ub_mask,
                                        n_sites=n_kernel, n_pairs=n_pairs,
-                                       time_limit_s=kernel_s)
+                                       time_limit_s=kernel_s,
+                                       alt_pairs=KERNEL_ALT_PAIRS or None)
         logger.debug("CFLP kernel MIP (%d sites, %d per client): %.6f (%.1fs)", n_kernel,
                      n_pairs, cost, time.perf_counter() - t0)
         if cost < ub:
@@ -480,6 +481,9 @@ KERNEL_FEW_FACTOR = 2.5
 #: sites) if more, kernel sites of smallest reduced cost (few, full sites need more).
 KERNEL_MIN_PAIRS = 6
 KERNEL_REACH = 3.0
+#: on two cores a second kernel MIP with this many pairs per client runs alongside (0: none;
+#: the two branches of one site instead).
+KERNEL_ALT_PAIRS = 5
 #: time limit of the kernel (restricted) MIP heuristic as a share of the time limit.
 KERNEL_SHARE = 0.15
 #: drop/add/swap local search runs until this share of the time limit.

@@ -135,6 +135,29 @@ def test_swap_search_and_kernel_mip_plans_are_priced_exactly() -> None:
     assert ((kx * d[:, None]).sum(axis=0) <= s + 1e-6).all()
 
 
+def test_kernel_portfolio_keeps_the_better_of_its_two_kernels(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """On two cores the second kernel (``alt_pairs``) runs alongside and the better plan is
+    kept; on one core only the first runs. Both kernels are small enough to finish here."""
+    f, s, d, c, ok = _equal_cap(120, 20, 3)
+    st = lag.subgradient(c, d, s, f, ok, deadline=time.perf_counter() + 10)
+    none = np.zeros(20, bool)
+
+    def kernel(pairs: int, alt: int | None = None) -> tuple[float, tuple[int, ...]]:
+        cost, mask, x = lag.kernel_mip(c, d, s, f, ok, st.lam, st.v, none, n_sites=12,
+                                       n_pairs=pairs, alt_pairs=alt, time_limit_s=20)
+        assert x is not None
+        assert cost == pytest.approx(f[mask].sum() + (c * x).sum(), rel=1e-9)
+        return cost, tuple(np.flatnonzero(mask))
+
+    monkeypatch.setattr(lag, "usable_cores", lambda: 2)
+    wide, narrow = kernel(4), kernel(1)
+    assert wide[0] < narrow[0] - 1e-6  # one pair per client is too narrow here
+    assert kernel(1, 4) == wide and kernel(4, 1) == wide
+    monkeypatch.setattr(lag, "usable_cores", lambda: 1)
+    assert kernel(1, 4) == narrow
+
+
 def test_transport_duals_price_the_plan() -> None:
     f, s, d, c, ok = _instance(40, 8, 3.0, 6)
     sites = np.arange(8)
