@@ -5,9 +5,12 @@ Exit codes: 0 ok, 1 internal error, 2 input error, 3 infeasible.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -254,6 +257,39 @@ def _usage_error(exc: BaseException) -> tuple[str, int] | None:
     return " ".join(str(fmt()).split()), code if code else 2
 
 
+@contextmanager
+def c_stdout_to_stderr() -> Iterator[None]:
+    """While inside: writes by C libraries to file descriptor 1 (a stray HiGHS debug line
+    such as ``HighsMipSolverData::transformNewIntegerFeasibleSolution tmpSolver.run();``)
+    go to stderr, and Python's ``sys.stdout`` keeps writing to the original stdout, so
+    stdout carries the tool's own output only (safe to pipe). A no-op when ``sys.stdout``
+    is not file descriptor 1 (e.g. captured by a test harness)."""
+    try:
+        is_fd1 = sys.stdout.fileno() == 1
+    except (AttributeError, OSError, ValueError):
+        is_fd1 = False
+    if not is_fd1:
+        yield
+        return
+    old = sys.stdout
+    old.flush()
+    saved = os.dup(1)
+    new = io.TextIOWrapper(io.FileIO(saved, "w", closefd=False), encoding=old.encoding,
+                           errors=old.errors,
+                           line_buffering=bool(getattr(old, "line_buffering", False)))
+    os.dup2(2, 1)
+    sys.stdout = new
+    try:
+        yield
+    finally:
+        try:
+            new.flush()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            sys.stdout = old
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 1 internal, 2 input, 3 infeasible)."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -261,7 +297,8 @@ def main(argv: list[str] | None = None) -> int:
     if not (sys.argv[1:] if argv is None else argv):
         argv = ["--help"]
     try:
-        rc = app(args=argv, prog_name="coldchain", standalone_mode=False)
+        with c_stdout_to_stderr():
+            rc = app(args=argv, prog_name="coldchain", standalone_mode=False)
     except ColdChainError as exc:
         err.print(f"error: {exc}", markup=False)
         return exc.exit_code

@@ -46,3 +46,29 @@ def test_does_not_depend_on_click_directly() -> None:
         names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
         names |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
         assert not {m for m in names if m.split(".")[0] == "click"}, path
+
+
+def test_c_level_stdout_goes_to_stderr_while_the_cli_runs() -> None:
+    """A C library writing to file descriptor 1 (HiGHS prints a stray debug line) must not
+    mix into the tool's stdout; Python's own output still reaches stdout, in order, and
+    file descriptor 1 is stdout again afterwards."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import os, sys\n"
+        "from optimizer.cli import c_stdout_to_stderr\n"
+        "print('before')\n"
+        "with c_stdout_to_stderr():\n"
+        "    print('inside')\n"
+        "    os.write(1, b'c-level line\\n')\n"
+        "print('after')\n"
+        "sys.stdout.flush()\n"
+        "os.write(1, b'c-level after\\n')\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=root, check=True)
+    assert res.stdout.splitlines() == ["before", "inside", "after", "c-level after"]
+    assert res.stderr.splitlines() == ["c-level line"]
