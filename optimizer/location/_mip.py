@@ -3,9 +3,10 @@
 Models are assembled as sparse arrays (variable blocks + constraint rows in COO form) and
 handed to OR-Tools' model builder in one call (``fill_model_from_sparse_data``), which is
 fast for 10^5-10^6 variables. Backends: SCIP (default) and HiGHS, both shipped with
-ortools 9.15, and ``"scipy-highs"``: the same HiGHS through ``scipy.optimize.milp``
-(:func:`solve_milp`), which keeps the incumbent and dual bound when the time limit stops
-it. Solves are deterministic: one thread each, no randomisation beyond the solver's fixed
+ortools 9.15, and ``"scipy-highs"``: HiGHS through ``scipy.optimize.milp`` or, with
+``engine="highspy"``, through the newer ``highspy`` package (:func:`solve_milp`); both
+keep the incumbent and dual bound when the time limit stops them. Solves are
+deterministic: one thread each, no randomisation beyond the solver's fixed
 default seed (a split solve runs two such solves side by side and merges them in a fixed
 order).
 """
@@ -15,17 +16,21 @@ from __future__ import annotations
 import logging
 import math
 import os
+import sys
+import threading
 import time
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from ortools.linear_solver.python import model_builder_helper as mbh
-from scipy.sparse import csr_matrix
+from scipy.sparse import csc_matrix, csr_matrix
 
 logger = logging.getLogger(__name__)
 
 Backend = Literal["scip", "highs", "glop", "scipy-highs"]
+#: which HiGHS build :func:`solve_milp` uses.
+Engine = Literal["scipy", "highspy"]
 MipStatus = Literal["optimal", "feasible", "infeasible", "time_limit_no_solution", "unbounded"]
 
 # Relative/absolute optimality tolerances asked of the backends (tighter than 1e-6).
@@ -168,6 +173,7 @@ class MipBuilder:
         self, *, time_limit_s: float, backend: Backend = "scip", log: bool = False,
         relax: bool = False, cutoff: float | None = None,
         options: dict[str, object] | None = None, split_on: int | None = None,
+        engine: Engine = "scipy",
     ) -> MipSolution:
         """Solve with a wall-clock limit; status mapped to the location vocabulary.
 
@@ -177,7 +183,7 @@ class MipBuilder:
         ``"infeasible"``, which then means "nothing better than the cutoff". ``options``:
         further HiGHS options for ``"scipy-highs"`` (hints are ignored there).
         ``split_on`` (``"scipy-highs"`` only): a binary variable whose two branches are
-        solved side by side on two cores (see :func:`solve_milp`).
+        solved side by side on two cores (see :func:`solve_milp`); ``engine`` too.
         """
         t0 = time.perf_counter()
         lb = np.concatenate(self._lb) if self._lb else np.zeros(0)
@@ -194,7 +200,7 @@ class MipBuilder:
         if backend == "scipy-highs":
             return self._solve_scipy(t0, mat, lb, ub, obj, integ & (not relax), rlb, rub,
                                      time_limit_s=time_limit_s, log=log, cutoff=cutoff,
-                                     options=options, split_on=split_on)
+                                     options=options, split_on=split_on, engine=engine)
         model = mbh.ModelBuilderHelper()
         model.fill_model_from_sparse_data(lb, ub, obj, rlb, rub, mat)  # type: ignore[arg-type]
         for j in np.flatnonzero(integ) if not relax else ():
@@ -253,7 +259,7 @@ class MipBuilder:
                      obj: np.ndarray, integ: np.ndarray, rlb: np.ndarray, rub: np.ndarray, *,
                      time_limit_s: float, log: bool, cutoff: float | None,
                      options: dict[str, object] | None,
-                     split_on: int | None = None) -> MipSolution:
+                     split_on: int | None = None, engine: Engine = "scipy") -> MipSolution:
         """The ``"scipy-highs"`` backend of :meth:`solve` (minimisation)."""
         if self.maximize:
             raise ValueError("backend 'scipy-highs' minimises only")
@@ -261,7 +267,7 @@ class MipBuilder:
         out = solve_milp(obj, mat, rlb, rub, lb, ub, integ.astype(float),
                          time_limit_s=time_limit_s, log=log,
                          cutoff=None if cutoff is None else cutoff - off, options=options,
-                         split_on=split_on)
+                         split_on=split_on, engine=engine)
         values = out.x if out.x is not None else np.zeros(0)
         return MipSolution(out.status, out.objective + off,  # type: ignore[arg-type]
                            out.bound + off, values, time.perf_counter() - t0, out.message)
@@ -309,7 +315,7 @@ def solve_milp(cost: np.ndarray, a: csr_matrix, row_lb: np.ndarray, row_ub: np.n
                lb: np.ndarray, ub: np.ndarray, integrality: np.ndarray, *,
                time_limit_s: float, cutoff: float | None = None, log: bool = False,
                options: dict[str, object] | None = None,
-               split_on: int | None = None) -> MilpOutcome:
+               split_on: int | None = None, engine: Engine = "scipy") -> MilpOutcome:
     """Minimise ``cost @ x`` s.t. ``row_lb <= a @ x <= row_ub``, ``lb <= x <= ub`` with scipy's
     HiGHS ``milp`` (one thread, seed 0, relative gap 1e-9, absolute gap 1e-6).
 
@@ -322,6 +328,10 @@ def solve_milp(cost: np.ndarray, a: csr_matrix, row_lb: np.ndarray, row_ub: np.n
     branches (it fixed to 0 and to 1) are solved side by side, one thread each (HiGHS
     releases the GIL), and merged (:func:`merge_branches`). The result does not depend on
     which branch finishes first.
+
+    ``engine``: ``"scipy"`` (the HiGHS inside scipy) or ``"highspy"`` (the HiGHS package,
+    a newer release with more options, e.g. ``mip_allow_restart``); same options, same
+    outcome vocabulary.
     """
     if split_on is not None and usable_cores() >= 2 and lb[split_on] < ub[split_on]:
         from concurrent.futures import ThreadPoolExecutor
@@ -332,7 +342,7 @@ def solve_milp(cost: np.ndarray, a: csr_matrix, row_lb: np.ndarray, row_ub: np.n
             t0 = time.perf_counter()
             out = solve_milp(cost, a, row_lb, row_ub, lo, hi, integrality,
                              time_limit_s=time_limit_s, cutoff=cutoff, log=log,
-                             options=options)
+                             options=options, engine=engine)
             logger.debug("branch x[%d] = %g: %s obj=%s bound=%s (%.1fs)", split_on, value,
                          out.status, out.objective, out.bound, time.perf_counter() - t0)
             return out
@@ -350,29 +360,113 @@ def solve_milp(cost: np.ndarray, a: csr_matrix, row_lb: np.ndarray, row_ub: np.n
     if cutoff is not None and math.isfinite(cutoff):
         opts["objective_bound"] = float(cutoff)
     opts.update(options or {})
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # "passed to HiGHS verbatim"
-        res = milp(cost, constraints=[LinearConstraint(a, row_lb, row_ub)],
-                   integrality=integrality, bounds=Bounds(lb, ub), options=opts)
-    db = res.get("mip_dual_bound")
+    if engine == "highspy":
+        code, fun, x, db, message = _run_highspy(cost, a, row_lb, row_ub, lb, ub,
+                                                 integrality, opts)
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # "passed to HiGHS verbatim"
+            res = milp(cost, constraints=[LinearConstraint(a, row_lb, row_ub)],
+                       integrality=integrality, bounds=Bounds(lb, ub), options=opts)
+        code, fun, message = int(res.status), res.fun, str(res.message)
+        x = None if res.x is None else np.asarray(res.x, float)
+        db = res.get("mip_dual_bound")
     bound = float(db) if db is not None and math.isfinite(float(db)) else -math.inf
-    x = None if res.x is None else np.asarray(res.x, float)
     # "infeasible" bounds nothing without a cutoff, and the cutoff itself with one
     nothing_below = math.inf if cutoff is None or not math.isfinite(cutoff) else float(cutoff)
-    if (res.status == 0 and x is not None
-            and float(res.fun) > nothing_below + 1e-9 * max(1.0, abs(nothing_below))):
+    if (code == 0 and x is not None
+            and float(fun) > nothing_below + 1e-9 * max(1.0, abs(nothing_below))):
         # HiGHS may report a plan above the cutoff as "optimal": nothing below it exists
         return MilpOutcome("infeasible", math.nan, nothing_below, None,
                            "nothing below the cutoff")
-    if res.status == 0 and x is not None:
-        return MilpOutcome("optimal", float(res.fun),
-                           bound if math.isfinite(bound) else float(res.fun), x,
+    if code == 0 and x is not None:
+        return MilpOutcome("optimal", float(fun),
+                           bound if math.isfinite(bound) else float(fun), x,
                            "proven optimal")
-    if res.status == 2:
-        return MilpOutcome("infeasible", math.nan, nothing_below, None, str(res.message))
+    if code == 2:
+        return MilpOutcome("infeasible", math.nan, nothing_below, None, message)
     if x is not None:
-        return MilpOutcome("feasible", float(res.fun), bound, x, str(res.message))
-    return MilpOutcome("time_limit_no_solution", math.nan, bound, None, str(res.message))
+        return MilpOutcome("feasible", float(fun), bound, x, message)
+    return MilpOutcome("time_limit_no_solution", math.nan, bound, None, message)
+
+
+def newest_engine() -> Engine:
+    """``"highspy"`` when that package is installed (a dependency: a newer HiGHS than
+    scipy's), else ``"scipy"``."""
+    try:
+        import highspy  # noqa: F401
+    except ImportError:  # pragma: no cover - highspy is a dependency
+        return "scipy"
+    return "highspy"
+
+
+_HIGHS_FIRST = threading.Lock()
+_highs_made = False
+
+
+def _new_highs() -> Any:
+    """A ``highspy.Highs``. The first one in a process prints HiGHS's banner to file
+    descriptor 1 before any option can silence it; it is sent to stderr instead, so that a
+    library caller's stdout stays clean (fd 1 points at stderr for that instant only)."""
+    global _highs_made
+    import highspy
+
+    with _HIGHS_FIRST:
+        if _highs_made:
+            return highspy.Highs()
+        _highs_made = True
+        try:
+            sys.stdout.flush()
+            saved = os.dup(1)
+        except (OSError, ValueError, AttributeError):  # no usable stdout: nothing to keep clean
+            return highspy.Highs()
+        try:
+            os.dup2(2, 1)
+            return highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+
+
+def _run_highspy(cost: np.ndarray, a: csr_matrix, row_lb: np.ndarray, row_ub: np.ndarray,
+                 lb: np.ndarray, ub: np.ndarray, integrality: np.ndarray,
+                 opts: dict[str, object]
+                 ) -> tuple[int, float, np.ndarray | None, float | None, str]:
+    """Solve with the ``highspy`` package; returns scipy ``milp``'s vocabulary:
+    ``(status 0 optimal / 1 limit / 2 infeasible / 4 other, objective, x or None,
+    dual bound or None, message)``. ``opts`` as for scipy (``disp`` = solver log)."""
+    import highspy
+
+    h = _new_highs()
+    h.setOptionValue("output_flag", bool(opts.get("disp", False)))
+    csc = csc_matrix(a)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = csc.shape[1], csc.shape[0]
+    lp.col_cost_ = np.asarray(cost, float)
+    lp.col_lower_, lp.col_upper_ = np.asarray(lb, float), np.asarray(ub, float)
+    lp.row_lower_, lp.row_upper_ = np.asarray(row_lb, float), np.asarray(row_ub, float)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = csc.indptr
+    lp.a_matrix_.index_ = csc.indices
+    lp.a_matrix_.value_ = csc.data
+    lp.integrality_ = [highspy.HighsVarType.kInteger if v else highspy.HighsVarType.kContinuous
+                       for v in np.asarray(integrality)]
+    h.passModel(lp)
+    for key, value in opts.items():
+        if key != "disp":
+            h.setOptionValue(key, value)  # type: ignore[arg-type]
+    h.run()
+    ms = h.getModelStatus()
+    info = h.getInfo()
+    st = highspy.HighsModelStatus
+    # (an exhausted search below the cutoff is "infeasible"; kObjectiveBound says the same)
+    code = (0 if ms == st.kOptimal else 2 if ms in (st.kInfeasible, st.kObjectiveBound)
+            else 1 if ms in (st.kTimeLimit, st.kInterrupt, st.kSolutionLimit,
+                             st.kIterationLimit) else 4)
+    has_x = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
+    x = np.asarray(h.getSolution().col_value, float) if has_x else None
+    return (code, float(info.objective_function_value), x, float(info.mip_dual_bound),
+            h.modelStatusToString(ms))
 
 
 def usable_cores() -> int:

@@ -169,14 +169,16 @@ def test_transport_duals_price_the_plan() -> None:
     assert float(u.sum() + v.sum()) == pytest.approx(cost, rel=1e-6)
 
 
-def test_solve_milp_cutoff_and_bound() -> None:
+@pytest.mark.parametrize("engine", ["scipy", "highspy"])
+def test_solve_milp_cutoff_and_bound(engine: _mip.Engine) -> None:
     from scipy.sparse import csr_matrix
 
     cost = np.array([3.0, 2.0, 4.0])
     a = csr_matrix(np.ones((1, 3)))
     def solve(cutoff: float | None) -> MilpOutcome:
         return solve_milp(cost, a, np.array([1.0]), np.array([np.inf]), np.zeros(3),
-                              np.ones(3), np.ones(3), time_limit_s=5, cutoff=cutoff)
+                          np.ones(3), np.ones(3), time_limit_s=5, cutoff=cutoff,
+                          engine=engine)
 
     free = solve(None)
     assert free.status == "optimal" and free.objective == pytest.approx(2.0)
@@ -187,9 +189,11 @@ def test_solve_milp_cutoff_and_bound() -> None:
 
 @pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize("cutoff", [None, "below", "above"])
-def test_split_solve_equals_plain_solve(seed: int, cutoff: str | None,
+@pytest.mark.parametrize("engine", ["scipy", "highspy"])
+def test_split_solve_equals_plain_solve(seed: int, cutoff: str | None, engine: _mip.Engine,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    """Solving both branches of one binary side by side gives the plain MIP's answer."""
+    """Solving both branches of one binary side by side gives the plain MIP's answer (and
+    both HiGHS builds give the same optimum)."""
     from scipy.sparse import csr_matrix
 
     monkeypatch.setattr(_mip, "usable_cores", lambda: 2)
@@ -201,10 +205,12 @@ def test_split_solve_equals_plain_solve(seed: int, cutoff: str | None,
     rlb, rub = np.array([w.sum() / 2]), np.array([np.inf])
     plain = solve_milp(cost, a, rlb, rub, np.zeros(n), np.ones(n), np.ones(n),
                        time_limit_s=10)
+    assert solve_milp(cost, a, rlb, rub, np.zeros(n), np.ones(n), np.ones(n), time_limit_s=10,
+                      engine=engine).objective == pytest.approx(plain.objective)
     cut = {None: None, "below": plain.objective - 0.5, "above": plain.objective + 1}[cutoff]
     for j in range(n):
         split = solve_milp(cost, a, rlb, rub, np.zeros(n), np.ones(n), np.ones(n),
-                           time_limit_s=10, split_on=j, cutoff=cut)
+                           time_limit_s=10, split_on=j, cutoff=cut, engine=engine)
         if cutoff == "below":  # nothing below the cutoff
             assert split.status == "infeasible"
             continue
@@ -213,6 +219,27 @@ def test_split_solve_equals_plain_solve(seed: int, cutoff: str | None,
         assert split.bound == pytest.approx(plain.objective)
         assert split.x is not None and cost @ split.x == pytest.approx(plain.objective)
         assert w @ split.x >= rlb[0] - 1e-9
+
+
+def test_highspy_engine_keeps_stdout_clean() -> None:
+    """The first highspy solver of a process prints HiGHS's banner to file descriptor 1;
+    it must reach stderr, not a library caller's stdout."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import numpy as np\n"
+        "from scipy.sparse import csr_matrix\n"
+        "from optimizer.location._mip import solve_milp\n"
+        "out = solve_milp(np.array([1.0, 2.0]), csr_matrix(np.ones((1, 2))), np.array([1.0]),\n"
+        "                 np.array([np.inf]), np.zeros(2), np.ones(2), np.ones(2),\n"
+        "                 time_limit_s=5, engine='highspy')\n"
+        "print(out.status, out.objective)\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parents[2], check=True)
+    assert res.stdout == "optimal 1.0\n"
 
 
 def test_merge_branches() -> None:
