@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from optimizer._stdio import fd1_to_stderr
 from optimizer.errors import ColdChainError, InputError
 
 app = typer.Typer(
@@ -272,22 +273,18 @@ def c_stdout_to_stderr() -> Iterator[None]:
         yield
         return
     old = sys.stdout
-    old.flush()
-    saved = os.dup(1)
-    new = io.TextIOWrapper(io.FileIO(saved, "w", closefd=False), encoding=old.encoding,
-                           errors=old.errors,
-                           line_buffering=bool(getattr(old, "line_buffering", False)))
-    os.dup2(2, 1)
-    sys.stdout = new
-    try:
-        yield
-    finally:
+    with fd1_to_stderr() as saved:
+        new = io.TextIOWrapper(io.FileIO(saved, "w", closefd=False), encoding=old.encoding,
+                               errors=old.errors,
+                               line_buffering=bool(getattr(old, "line_buffering", False)))
+        sys.stdout = new
         try:
-            new.flush()
+            yield
         finally:
-            os.dup2(saved, 1)
-            os.close(saved)
-            sys.stdout = old
+            try:
+                new.flush()
+            finally:
+                sys.stdout = old
 
 
 def main(argv: list[str] | None = None) -> int:

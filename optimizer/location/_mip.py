@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -25,6 +24,8 @@ from typing import Any, Literal
 import numpy as np
 from ortools.linear_solver.python import model_builder_helper as mbh
 from scipy.sparse import csc_matrix, csr_matrix
+
+from optimizer._stdio import fd1_to_stderr
 
 logger = logging.getLogger(__name__)
 
@@ -416,16 +417,10 @@ def _new_highs() -> Any:
             return highspy.Highs()
         _highs_made = True
         try:
-            sys.stdout.flush()
-            saved = os.dup(1)
-        except (OSError, ValueError, AttributeError):  # no usable stdout: nothing to keep clean
+            with fd1_to_stderr():
+                return highspy.Highs()
+        except OSError:  # no usable stdout: nothing to keep clean
             return highspy.Highs()
-        try:
-            os.dup2(2, 1)
-            return highspy.Highs()
-        finally:
-            os.dup2(saved, 1)
-            os.close(saved)
 
 
 def _run_highspy(cost: np.ndarray, a: csr_matrix, row_lb: np.ndarray, row_ub: np.ndarray,
