@@ -317,8 +317,9 @@ def solve_milp(cost: np.ndarray, a: csr_matrix, row_lb: np.ndarray, row_ub: np.n
                time_limit_s: float, cutoff: float | None = None, log: bool = False,
                options: dict[str, object] | None = None,
                split_on: int | None = None, engine: Engine = "scipy") -> MilpOutcome:
-    """Minimise ``cost @ x`` s.t. ``row_lb <= a @ x <= row_ub``, ``lb <= x <= ub`` with scipy's
-    HiGHS ``milp`` (one thread, seed 0, relative gap 1e-9, absolute gap 1e-6).
+    """Minimise ``cost @ x`` s.t. ``row_lb <= a @ x <= row_ub``, ``lb <= x <= ub`` with HiGHS
+    (scipy's ``milp`` or ``highspy``, see ``engine``; one thread, seed 0, relative gap 1e-9,
+    absolute gap 1e-6).
 
     Unlike OR-Tools' HiGHS bridge, scipy returns the incumbent and the dual bound when the
     time limit ``time_limit_s`` (s) stops the search. ``cutoff`` (money) is HiGHS's

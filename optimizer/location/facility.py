@@ -513,8 +513,6 @@ REDUCED_MIP_OPTIONS: dict[str, object] = {**PROOF_OPTIONS, "mip_pscost_minreliab
 #: capa-shaped branch (c5750-s2, y_15 = 0, optimum as cutoff) 29.8 s -> 16.6 s, on the
 #: whole CST r5-s1 reduced MIP (one thread) 63.4 s -> 39.1 s.
 REDUCED_MIP_HIGHSPY_OPTIONS: dict[str, object] = {"mip_allow_restart": False}
-
-
 #: on two cores, solve the reduced MIP's two branches of one site side by side.
 SPLIT_MIP = True
 #: dual-guided swap search runs until this share of the time limit.
