@@ -13,9 +13,9 @@ fleet, three planners at the same time limit:
 * ``pyvrp-relaxed``: PyVRP alone on the relaxation used as warm start (fixed, distance,
   duration and prizes; multi-trip as reloads), mapped onto the slots and repaired.
 
-Every plan is re-evaluated by ``optimizer.check`` on the TRUE cost model (the unmodified
+Every plan is re-evaluated by ``optimizer.routing.verify`` on the TRUE cost model (the unmodified
 problem, same routes and departure times), and its KPIs (exact spoilage % with
-``1 - exp(-theta t)``) by ``optimizer.kpi.evaluate``. Writes
+``1 - exp(-theta t)``) by ``optimizer.planning.kpi.evaluate``. Writes
 ``benchmarks/results/coldchain_value.csv`` (atomically, after every run).
 """
 
@@ -34,19 +34,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from optimizer import check  # noqa: E402
-from optimizer.kpi import evaluate  # noqa: E402
-from optimizer.routing import _pyvrp  # noqa: E402
-from optimizer.routing.coldchain import build_day_problem, fleet_counts, to_day_plan  # noqa: E402
+from optimizer.planning.baseline import baseline_facilities  # noqa: E402
+from optimizer.planning.day import build_day_problem, to_day_plan  # noqa: E402
+from optimizer.planning.fleet import fleet_counts  # noqa: E402
+from optimizer.planning.kpi import evaluate  # noqa: E402
+from optimizer.planning.matrices import build_matrices, load_instance_network  # noqa: E402
+from optimizer.planning.scenario import day_volumes  # noqa: E402
+from optimizer.routing import _pyvrp, solve_routing  # noqa: E402
+from optimizer.routing import verify as check  # noqa: E402
+from optimizer.routing._schedule import RawResult, assemble, to_raw  # noqa: E402
 from optimizer.routing.problem import RoutingProblem, RoutingSolution  # noqa: E402
-from optimizer.routing.solve import RawResult, assemble, solve_routing, to_raw  # noqa: E402
-from optimizer.scenario import day_volumes  # noqa: E402
-from optimizer.solve import (  # noqa: E402
-    baseline_facilities,
-    build_matrices,
-    load_instance,
-    load_instance_network,
-)
+from optimizer.solve import load_instance  # noqa: E402
 
 log = logging.getLogger("coldchain_value")
 

@@ -7,7 +7,7 @@ Usage (from the project root)::
 
 Runs :func:`optimizer.lrp.solve_lrp` on every ``instances/*.dat`` of
 ``../shared/benchdata/lrp_prodhon`` (skips cleanly when the directory is absent), checks
-every plan with :func:`optimizer.check.verify_lrp` (arc cost ``ceil(100 x Euclid)``, the
+every plan with :func:`optimizer.lrp.verify.verify_lrp` (arc cost ``ceil(100 x Euclid)``, the
 convention of the published BKS; see ``optimizer/formats/prodhon.py``), and writes
 ``benchmarks/results/lrp.csv`` (instance, seed, feasible, objective, bks, gap_pct,
 runtime_s) atomically after every run. Prints the mean gap at the end.
@@ -27,10 +27,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from optimizer import check  # noqa: E402
 from optimizer.errors import ColdChainError  # noqa: E402
 from optimizer.formats.prodhon import read_prodhon  # noqa: E402
 from optimizer.lrp import solve_lrp  # noqa: E402
+from optimizer.lrp.verify import verify_lrp  # noqa: E402
 
 BENCH = ROOT.parent / "shared" / "benchdata" / "lrp_prodhon"
 OUT = ROOT / "benchmarks" / "results" / "lrp.csv"
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.perf_counter()
             try:
                 sol = solve_lrp(inst, time_limit_s=args.time_limit, seed=seed, jobs=args.jobs)
-                cost = check.verify_lrp(
+                cost = verify_lrp(
                     inst, sol.open_depots, [(r.depot, r.customers) for r in sol.routes],
                     objective=sol.objective,
                 )

@@ -17,7 +17,7 @@ Two parts (both write CSV under ``benchmarks/results/`` and print a summary):
      modular cold-store location model (``--location-time`` s limit);
    * ``routing``: matrices + today's facilities + one peak-day routing of the baseline
      (``--time-limit`` s, optionally ``--solution-limit``);
-   * ``plan`` (with ``--plan``): the whole ``optimizer.planner.plan`` with the given limits
+   * ``plan`` (with ``--plan``): the whole ``optimizer.planning.planner.plan`` with the given limits
      and 2 routing processes (what ``coldchain solve`` does; the target is <= 5 min at
      1,000 villages on 2 cores with its default limits: ``--time-limit 10
      --location-time 20``). Peak memory is the larger of the process and its largest
@@ -143,7 +143,9 @@ def codes_first() -> str:
 def measure(stage: str, inst_dir: str, time_limit: float, solution_limit: int | None,
             location_time: float) -> dict[str, object]:
     """Run one stage in this process; return seconds, peak RSS (MiB) and sizes."""
-    from optimizer.solve import Limits, build_matrices, load_instance, load_instance_network
+    from optimizer.limits import Limits
+    from optimizer.planning.matrices import build_matrices, load_instance_network
+    from optimizer.solve import load_instance
 
     inst = load_instance(inst_dir)
     net = load_instance_network(inst)
@@ -155,12 +157,8 @@ def measure(stage: str, inst_dir: str, time_limit: float, solution_limit: int | 
         m = build_matrices(inst, net)
         out["sites"] = len(m.coverage.ids)
     elif stage == "location":
-        from optimizer.planner import (
-            choose_pickup_points,
-            coverage_samples,
-            haul_estimate,
-            locate_cold_stores,
-        )
+        from optimizer.planning.scenario import coverage_samples
+        from optimizer.planning.sites import choose_pickup_points, haul_estimate, locate_cold_stores
 
         m = build_matrices(inst, net)
         t1 = time.perf_counter()
@@ -180,7 +178,7 @@ def measure(stage: str, inst_dir: str, time_limit: float, solution_limit: int | 
                    routes=len(res.day.routes), engine=res.day.engine,
                    routing_s=res.day.runtime_s)
     elif stage == "plan":
-        from optimizer.planner import plan
+        from optimizer.planning.planner import plan
 
         planned = plan(inst, network=net, limits=Limits(time_s=time_limit,
                                                         solution_limit=solution_limit),

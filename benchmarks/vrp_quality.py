@@ -11,7 +11,7 @@ Solvers, all at the same time limit, single-threaded:
 * ``ortools``: plain OR-Tools, PATH_CHEAPEST_ARC + guided local search;
 * ``pyvrp`` (peer, skipped with ``--no-peers``): PyVRP alone.
 
-Every solution is checked by ``optimizer.check``. Gaps:
+Every solution is checked by ``optimizer.routing.verify``. Gaps:
 
 * Solomon: cost = total Euclidean distance in double precision (recomputed here from the
   coordinates), routes re-checked under exact unrounded travel times; gap against
@@ -41,10 +41,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from optimizer import check  # noqa: E402
 from optimizer.errors import ColdChainError  # noqa: E402
 from optimizer.formats.classic import read_classic  # noqa: E402
 from optimizer.routing import solve_routing  # noqa: E402
+from optimizer.routing import verify as check  # noqa: E402
 from optimizer.routing.problem import RoutingProblem, RoutingSolution  # noqa: E402
 
 BENCH = ROOT.parent / "shared" / "benchdata"

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 # Public names -> (module, attribute). Loaded on first use (PEP 562), so that importing one
 # part (e.g. the solver-free checker) does not import every solver.
 _EXPORTS: dict[str, tuple[str, str]] = {
-    "verify": ("optimizer.check", "verify"),
+    "verify": ("optimizer.routing.verify", "verify"),
     "CheckError": ("optimizer.errors", "CheckError"),
     "ColdChainError": ("optimizer.errors", "ColdChainError"),
     "InfeasibleError": ("optimizer.errors", "InfeasibleError"),
@@ -32,26 +32,25 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "generate_county": ("optimizer.generator", "generate_county"),
     "Instance": ("optimizer.instance", "Instance"),
     "Scenario": ("optimizer.instance", "Scenario"),
-    "evaluate_kpis": ("optimizer.kpi", "evaluate"),
-    "FacilityPlan": ("optimizer.plan", "FacilityPlan"),
-    "Kpis": ("optimizer.plan", "Kpis"),
-    "PlanningResult": ("optimizer.plan", "PlanningResult"),
-    "check_plan": ("optimizer.plancheck", "check_plan"),
-    "Planning": ("optimizer.planner", "Planning"),
+    "evaluate_kpis": ("optimizer.planning.kpi", "evaluate"),
+    "FacilityPlan": ("optimizer.plans", "FacilityPlan"),
+    "Kpis": ("optimizer.plans", "Kpis"),
+    "PlanningResult": ("optimizer.plans", "PlanningResult"),
+    "check_plan": ("optimizer.planning.verify", "check_plan"),
+    "Planning": ("optimizer.planning.planner", "Planning"),
     "write_outputs": ("optimizer.report", "write_outputs"),
     "RoadNetwork": ("optimizer.roads", "RoadNetwork"),
     "TravelMatrix": ("optimizer.roads", "TravelMatrix"),
     "load_network": ("optimizer.roads", "load_network"),
     "RoutingProblem": ("optimizer.routing", "RoutingProblem"),
     "solve_routing": ("optimizer.routing", "solve_routing"),
-    "Limits": ("optimizer.solve", "Limits"),
+    "Limits": ("optimizer.limits", "Limits"),
     "Result": ("optimizer.solve", "Result"),
-    "build_matrices": ("optimizer.solve", "build_matrices"),
+    "build_matrices": ("optimizer.planning.matrices", "build_matrices"),
     "load_instance": ("optimizer.solve", "load_instance"),
 }
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
-    from optimizer.check import verify as verify
     from optimizer.errors import CheckError as CheckError
     from optimizer.errors import ColdChainError as ColdChainError
     from optimizer.errors import InfeasibleError as InfeasibleError
@@ -63,36 +62,36 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from optimizer.generator import generate_county as generate_county
     from optimizer.instance import Instance as Instance
     from optimizer.instance import Scenario as Scenario
-    from optimizer.kpi import evaluate as evaluate_kpis
-    from optimizer.plan import FacilityPlan as FacilityPlan
-    from optimizer.plan import Kpis as Kpis
-    from optimizer.plan import PlanningResult as PlanningResult
-    from optimizer.plancheck import check_plan as check_plan
-    from optimizer.planner import Planning as Planning
-    from optimizer.planner import plan as plan
+    from optimizer.limits import Limits as Limits
+    from optimizer.planning.kpi import evaluate as evaluate_kpis
+    from optimizer.planning.matrices import build_matrices as build_matrices
+    from optimizer.planning.planner import Planning as Planning
+    from optimizer.planning.planner import plan as plan
+    from optimizer.planning.verify import check_plan as check_plan
+    from optimizer.plans import FacilityPlan as FacilityPlan
+    from optimizer.plans import Kpis as Kpis
+    from optimizer.plans import PlanningResult as PlanningResult
     from optimizer.report import write_outputs as write_outputs
     from optimizer.roads import RoadNetwork as RoadNetwork
     from optimizer.roads import TravelMatrix as TravelMatrix
     from optimizer.roads import load_network as load_network
     from optimizer.routing import RoutingProblem as RoutingProblem
     from optimizer.routing import solve_routing as solve_routing
-    from optimizer.solve import Limits as Limits
+    from optimizer.routing.verify import verify as verify
     from optimizer.solve import Result as Result
-    from optimizer.solve import build_matrices as build_matrices
     from optimizer.solve import load_instance as load_instance
     from optimizer.solve import solve as solve
 
-# ``optimizer.plan`` and ``optimizer.solve`` are also submodules: import them first so that
-# the functions below keep those names on the package.
-import optimizer.plan as _plan_types  # noqa: E402,F401
+# ``optimizer.solve`` is also the facade's submodule: import it first so that the function
+# keeps the name on the package.
 import optimizer.solve as _solve_module  # noqa: E402
 
 solve = _solve_module.solve
 
 
 def plan(instance: Any, **options: Any) -> Any:  # type: ignore[no-redef]
-    """Plan sites, modules, pickup points and routes: :func:`optimizer.planner.plan`."""
-    from optimizer.planner import plan as _plan
+    """Plan sites, modules, pickup points and routes: :func:`optimizer.planning.planner.plan`."""
+    from optimizer.planning.planner import plan as _plan
 
     return _plan(instance, **options)
 

@@ -25,7 +25,7 @@ def check(
     from rich.console import Console
 
     from optimizer.formats.instance_toml import read_instance
-    from optimizer.plancheck import check_plan
+    from optimizer.planning.verify import check_plan
     from optimizer.report import print_kpi_table
 
     inst = read_instance(instance)

@@ -532,7 +532,8 @@ def base_record(task: Task) -> dict[str, Any]:
 
 
 def _instance_figures(task: Task) -> dict[str, Any]:
-    from optimizer.solve import Limits, load_instance
+    from optimizer.limits import Limits
+    from optimizer.solve import load_instance
 
     inst = load_instance(task.path)
     limits = Limits(time_s=task.time_limit_s, solution_limit=task.solution_limit)
@@ -550,7 +551,7 @@ def _instance_figures(task: Task) -> dict[str, Any]:
             "cold_chain_pct": _finite(k.cold_chain_pct), "checked": one.day.checked,
             "villages": len(inst.villages), "routes": len(one.day.routes),
         }
-    from optimizer.planner import plan
+    from optimizer.planning.planner import plan
 
     planning = plan(inst, scenarios=[task.scenario] if task.scenario else None, limits=limits,
                     seed=task.seed, iterations=task.iterations,

@@ -78,8 +78,9 @@ def validate(instance: InstanceArg = None) -> None:
 @app.command()
 def network(instance: InstanceArg = None) -> None:
     """Describe an instance's road network: size, km by road class, components, reachability."""
+    from optimizer.planning.matrices import build_matrices, load_instance_network
     from optimizer.roads import network_stats
-    from optimizer.solve import build_matrices, load_instance, load_instance_network
+    from optimizer.solve import load_instance
 
     inst = load_instance(_default_instance(instance))
     net = load_instance_network(inst)
@@ -133,14 +134,15 @@ def solve(
         "(quick look; --scenario picks it, default peak).")] = False,
 ) -> None:
     """Plan sites, modules, pickup points and routes for every scenario; print KPIs vs today."""
-    from optimizer.solve import Limits, load_instance
+    from optimizer.limits import Limits
+    from optimizer.solve import load_instance
 
     inst = load_instance(_default_instance(instance))
     limits = Limits(time_s=time_limit, solution_limit=solution_limit)
     if baseline_only:
         _solve_baseline(inst, (scenario or ["peak"])[0], limits, seed)
         return
-    from optimizer.planner import plan
+    from optimizer.planning.planner import plan
     from optimizer.report import print_kpi_table, write_outputs
 
     if out_dir is not None:

@@ -28,13 +28,13 @@ from optimizer.formats.plan_json import (
     temp_path,
 )
 from optimizer.instance import Instance
-from optimizer.plan import Kpis, PlannedRoute, PlanningResult, ScenarioOutcome
+from optimizer.plans import Kpis, PlannedRoute, PlanningResult, ScenarioOutcome
 from optimizer.roads import RoadNetwork, path_coords
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from optimizer.solve import Matrices
+    from optimizer.planning.matrices import Matrices
 
 log = logging.getLogger(__name__)
 

@@ -268,7 +268,7 @@ def test_location_time_defaults_agree_with_the_planner() -> None:
     import inspect
 
     from optimizer import _cli_batch, cli
-    from optimizer.planner import LOCATION_TIME_S
+    from optimizer.planning.planner import LOCATION_TIME_S
 
     assert Task(kind="instance", path="x", digest="d", family="f").location_time_s \
         == LOCATION_TIME_S

@@ -8,8 +8,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from optimizer import check
 from optimizer.errors import CheckError
+from optimizer.routing import verify as check
 from optimizer.routing.problem import (
     Matrix,
     RouteSolution,
@@ -90,7 +90,7 @@ def test_valid_plan_and_hand_computed_costs() -> None:
 def test_checker_imports_no_solver() -> None:
     import subprocess
 
-    code = ("import sys, optimizer.check; "
+    code = ("import sys, optimizer.routing.verify, optimizer.lrp.verify; "
             "assert not any(m.startswith(('ortools', 'pyvrp')) for m in sys.modules), "
             "[m for m in sys.modules if m.startswith(('ortools', 'pyvrp'))]")
     subprocess.run([sys.executable, "-c", code], check=True)

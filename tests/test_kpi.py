@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from optimizer.kpi import coverage, evaluate, facility_cost_per_day
-from optimizer.plan import DayPlan, FacilityPlan, PlannedRoute, PlannedStop
+from optimizer.planning.kpi import coverage, evaluate, facility_cost_per_day
+from optimizer.plans import DayPlan, FacilityPlan, PlannedRoute, PlannedStop
 
 
 @pytest.fixture()

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from optimizer.check import evaluate_lrp, verify_lrp
 from optimizer.errors import CheckError, InfeasibleError, InstanceError
 from optimizer.formats.prodhon import LrpInstance, arc_costs, read_prodhon
 from optimizer.lrp import solve_lrp
+from optimizer.lrp.verify import evaluate_lrp, verify_lrp
 
 DATA = Path(__file__).parent / "data" / "lrp"
 PRODHON = Path(__file__).resolve().parents[1].parent / "shared" / "benchdata" / "lrp_prodhon"

@@ -21,7 +21,7 @@ from optimizer.formats.plan_json import (
     read_plan_json,
     write_plan_json,
 )
-from optimizer.plan import PlanningResult, ScenarioOutcome, SeasonSites
+from optimizer.plans import PlanningResult, ScenarioOutcome, SeasonSites
 from optimizer.roads import load_network
 
 

@@ -11,8 +11,8 @@ from _tiny_plan import tiny_outcomes
 from optimizer.cli import main
 from optimizer.errors import InstanceError
 from optimizer.formats.plan_json import read_plan_json, write_plan_json
-from optimizer.plan import PlanningResult
-from optimizer.plancheck import check_plan
+from optimizer.planning.verify import check_plan
+from optimizer.plans import PlanningResult
 from optimizer.roads import load_network
 
 _outcomes = tiny_outcomes

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from optimizer.planner import place_fleet, plan
+from optimizer.limits import Limits
+from optimizer.planning.fleet import place_fleet
+from optimizer.planning.planner import plan
 from optimizer.roads import load_network
-from optimizer.solve import Limits
 
 LIMITS = Limits(time_s=30.0, solution_limit=100)  # the solution limit stops first
 
@@ -89,7 +90,7 @@ def test_routing_time_is_split_over_depots_within_the_day_limit(limit, stops) ->
 def test_cheapest_sites_keeps_k_allowed_sites_per_village() -> None:
     import numpy as np
 
-    from optimizer.planner import cheapest_sites
+    from optimizer.planning.sites import cheapest_sites
 
     cost = np.array([[5.0, 1.0, 3.0, 2.0], [1.0, 1.0, 1.0, 9.0]])
     allowed = np.array([[True, False, True, True], [True, True, True, True]])

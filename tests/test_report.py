@@ -17,11 +17,13 @@ from rich.console import Console
 
 from optimizer.errors import InputError
 from optimizer.formats.instance_toml import read_instance
-from optimizer.plan import Kpis, PlanningResult, ScenarioOutcome, SeasonSites
+from optimizer.limits import Limits
+from optimizer.planning.matrices import build_matrices
+from optimizer.planning.scenario import apply_scenario
+from optimizer.plans import Kpis, PlanningResult, ScenarioOutcome, SeasonSites
 from optimizer.report import GPKG_LAYERS, OUTPUT_NAMES, kpi_rows, print_kpi_table, write_outputs
 from optimizer.roads import load_network
-from optimizer.scenario import apply_scenario
-from optimizer.solve import Limits, build_matrices, solve
+from optimizer.solve import solve
 
 LIMITS = Limits(time_s=5.0, solution_limit=50)
 SCENARIOS = ("peak", "rain")

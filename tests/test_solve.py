@@ -9,8 +9,11 @@ import pytest
 
 from optimizer.cli import main
 from optimizer.errors import InfeasibleError, NetworkError
+from optimizer.limits import Limits
+from optimizer.planning.baseline import baseline_facilities
+from optimizer.planning.matrices import build_matrices
 from optimizer.roads import load_network
-from optimizer.solve import Limits, baseline_facilities, build_matrices, solve
+from optimizer.solve import solve
 
 LIMITS = Limits(time_s=10.0, solution_limit=200)
 

@@ -1,4 +1,4 @@
-"""Read and write ``plan.json``: a whole :class:`~optimizer.plan.PlanningResult`, machine-readable.
+"""Read and write ``plan.json``: a whole :class:`~optimizer.plans.PlanningResult`, machine-readable.
 
 The file is deterministic: keys sorted, floats rounded to :data:`FLOAT_DECIMALS` decimals,
 UTF-8, two-space indentation, a final newline, and no wall-clock figure at all (runtimes are
@@ -29,7 +29,7 @@ Layout (``format_version`` 1)::
                    "kpis": {every Kpis field, "extra": {str: float}}}]}
 
 A planner may edit the file by hand (move a lot to another route, reorder stops, close a
-site) and re-verify it with ``coldchain check`` (:mod:`optimizer.plancheck`).
+site) and re-verify it with ``coldchain check`` (:mod:`optimizer.planning.verify`).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from typing import Any, TypeVar
 
 from optimizer.errors import InputError, InstanceError
 from optimizer.instance import Instance
-from optimizer.plan import (
+from optimizer.plans import (
     DayPlan,
     FacilityPlan,
     Kpis,

@@ -17,7 +17,7 @@ instance) the arc cost is ``100 x Euclidean distance`` made integer; how is a ch
 * ``"floor"``: truncated, the literal wording of the set's ``format.txt``.
 
 With flag 1 (or ``rounding="real"``) the arc cost is the Euclidean distance itself.
-:func:`arc_costs` implements all three; :func:`optimizer.check.verify_lrp` recomputes them.
+:func:`arc_costs` implements all three; :func:`optimizer.lrp.verify.verify_lrp` recomputes them.
 
 Depots and customers are 0-based indices in file order.
 """

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import threading
 import time
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ import numpy as np
 from ortools.linear_solver.python import model_builder_helper as mbh
 from scipy.sparse import csc_matrix, csr_matrix
 
+from optimizer._parallel import usable_cores
 from optimizer._stdio import fd1_to_stderr
 
 logger = logging.getLogger(__name__)
@@ -463,14 +463,6 @@ def _run_highspy(cost: np.ndarray, a: csr_matrix, row_lb: np.ndarray, row_ub: np
     x = np.asarray(h.getSolution().col_value, float) if has_x else None
     return (code, float(info.objective_function_value), x, float(info.mip_dual_bound),
             h.modelStatusToString(ms))
-
-
-def usable_cores() -> int:
-    """CPU cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
 
 
 def merge_branches(*parts: MilpOutcome) -> MilpOutcome:

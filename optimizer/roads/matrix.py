@@ -13,10 +13,8 @@ quantum grows 8x and the run is repeated. Per-edge rounding is at most 0.01 s an
 from __future__ import annotations
 
 import logging
-import multiprocessing
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, dijkstra
 
+from optimizer._parallel import process_pool
 from optimizer.errors import NetworkError
 
 from ._network import ROAD_CLASSES, RoadNetwork, _id_list
@@ -212,9 +211,7 @@ def _many_to_many(csr: sp.csr_matrix, sources: np.ndarray, *, jobs: int = 1) -> 
     if jobs <= 1 or sources.size < _PARALLEL_MIN_SOURCES:
         return _rows(csr, sources, sources)
     parts = np.array_split(sources, min(jobs, sources.size))
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with ProcessPoolExecutor(max_workers=len(parts), mp_context=ctx) as pool:
+    with process_pool(len(parts)) as pool:
         blocks = list(pool.map(_rows, [csr] * len(parts), parts, [sources] * len(parts)))
     return np.vstack(blocks)
 

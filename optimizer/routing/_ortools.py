@@ -35,8 +35,8 @@ import time
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
+from optimizer.routing._schedule import RawResult, RawRoute
 from optimizer.routing.problem import Matrix, RoutingProblem
-from optimizer.routing.solve import RawResult, RawRoute
 
 log = logging.getLogger(__name__)
 

@@ -24,9 +24,10 @@ import pyvrp
 from pyvrp.exceptions import PenaltyBoundWarning
 from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
 
+from optimizer.routing._schedule import RawResult, RawRoute
 from optimizer.routing._warm import repair, uniform_chains
+from optimizer.routing.multidepot import FORBIDDEN
 from optimizer.routing.problem import Matrix, RoutingProblem
-from optimizer.routing.solve import RawResult, RawRoute
 
 log = logging.getLogger(__name__)
 
@@ -404,10 +405,8 @@ __all__ = [
 ]
 
 
-# ---- multi-depot CVRP runs for the location-routing heuristic (optimizer.lrp) -----------
+# ---- multi-depot CVRP runs (optimizer.routing.multidepot) --------------------------------
 
-#: distance standing for a forbidden customer-depot pair in LRP runs
-LRP_BIG = 10**9
 
 
 def lrp_build_data(
@@ -432,8 +431,8 @@ def lrp_build_data(
             if assign is not None:
                 other = np.array([k + i for i in range(n) if assign[i] != d], dtype=np.int64)
                 if other.size:
-                    mat[other, :] = LRP_BIG
-                    mat[:, other] = LRP_BIG
+                    mat[other, :] = FORBIDDEN
+                    mat[:, other] = FORBIDDEN
             np.fill_diagonal(mat, 0)
             mats.append(mat)
     total = int(ctx.demand.sum())

@@ -16,8 +16,8 @@ import logging
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
+from optimizer.routing._schedule import RawResult, RawRoute, best_start, route_times
 from optimizer.routing.problem import RoutingProblem
-from optimizer.routing.solve import RawResult, RawRoute, best_start, route_times
 
 log = logging.getLogger(__name__)
 

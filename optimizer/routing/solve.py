@@ -20,10 +20,10 @@ Engines (``engine=``):
   into geographic parts (``_decompose.split``), each solved this way with its share of the
   time and vehicles; the merged plan is checked as a whole.
 
-Every returned solution has been recomputed and accepted by :func:`optimizer.check.verify`;
+Every returned solution has been recomputed and accepted by :func:`optimizer.routing.verify.verify`;
 ``objective`` is the checker's total (fen, divided by ``distance_scale``).
 
-Engines are imported lazily so that importing this module (and ``optimizer.check``) never
+Engines are imported lazily so that importing this module (and ``optimizer.routing.verify``) never
 loads a solver.
 """
 
@@ -32,12 +32,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from optimizer import check
 from optimizer.errors import InfeasibleError
-from optimizer.routing.problem import RouteSolution, RoutingProblem, RoutingSolution, Visit
+from optimizer.routing import verify as check
+from optimizer.routing._schedule import RawResult, RawRoute, assemble, to_raw
+from optimizer.routing.problem import RoutingProblem, RoutingSolution
 
 log = logging.getLogger(__name__)
 
@@ -48,156 +48,6 @@ PYVRP_SHARE = 0.9
 RELAXED_SHARE = 0.4
 # PyVRP iterations per unit of solution_limit (deterministic runs)
 PYVRP_ITERS_PER_SOLUTION = 50
-
-
-@dataclass(frozen=True, slots=True)
-class RawRoute:
-    """A route as found by an engine: vehicle index, stop indices in order, departure (s)."""
-
-    vehicle: int
-    stops: tuple[int, ...]
-    start_s: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RawResult:
-    """What an engine returns before checking: routes, dropped stops, its own objective."""
-
-    routes: tuple[RawRoute, ...]
-    dropped: tuple[int, ...]
-    solver_objective: float  # fen, as the engine computed it
-    status: str
-
-
-# ---- schedules --------------------------------------------------------------------------
-def route_times(
-    problem: RoutingProblem, vehicle: int, stops: tuple[int, ...], start_s: int
-) -> tuple[tuple[Visit, ...], int, bool, float]:
-    """Earliest schedule of a route departing at ``start_s``.
-
-    Returns (visits, end_s, feasible for windows/shift/duration/deadlines, time-dependent
-    cost in fen: span + lateness + field waiting).
-    """
-    veh = problem.vehicles[vehicle]
-    dur = problem.matrices[veh.profile].duration_s
-    t = start_s
-    prev = veh.start
-    visits: list[Visit] = []
-    ok = start_s >= veh.shift_start_s
-    cost = 0.0
-    for i in stops:
-        s = problem.stops[i]
-        arr = t + int(dur[prev, s.node])
-        st = max(arr, s.tw_start_s)
-        ok = ok and st <= s.tw_end_s
-        if s.soft_tw_end_s is not None and st > s.soft_tw_end_s:
-            cost += (st - s.soft_tw_end_s) / 3600.0 * s.late_fen_per_h
-        if s.ready_s is not None and st > s.ready_s:
-            cost += (st - s.ready_s) / 3600.0 * s.wait_fen_per_h
-        visits.append(Visit(i, arr, st))
-        t = st + s.service_s
-        prev = s.node
-    end = t + int(dur[prev, veh.end])
-    ok = ok and end <= veh.shift_end_s
-    if veh.max_duration_s is not None:
-        ok = ok and end - start_s <= veh.max_duration_s
-    for i in stops:
-        d = problem.stops[i].deadline_s
-        ok = ok and (d is None or end <= d)
-    cost += veh.fen_per_h * (end - start_s) / 3600.0
-    return tuple(visits), end, ok, cost
-
-
-def best_start(
-    problem: RoutingProblem, vehicle: int, stops: tuple[int, ...], *, earliest_s: int = 0
-) -> int:
-    """Departure time (s) minimising span + soft costs among the schedule breakpoints.
-
-    Candidates: the shift start (or ``earliest_s`` if later, e.g. a multi-trip slot's
-    predecessor end + reload) and every departure at which, without waiting, some stop is
-    reached exactly at its window start/end, ready time or soft end, or the route ends
-    exactly at the shift end or a deadline (exact for routes without waiting).
-    """
-    veh = problem.vehicles[vehicle]
-    dur = problem.matrices[veh.profile].duration_s
-    lo = max(veh.shift_start_s, earliest_s)
-    cands = {lo}
-    offset = 0
-    prev = veh.start
-    for i in stops:
-        s = problem.stops[i]
-        offset += int(dur[prev, s.node])
-        cands.add(s.tw_start_s - offset)
-        if s.tw_end_s < veh.shift_end_s:
-            cands.add(s.tw_end_s - offset)
-        for t in (s.ready_s, s.soft_tw_end_s):
-            if t is not None:
-                cands.add(t - offset)
-        offset += s.service_s
-        prev = s.node
-    offset += int(dur[prev, veh.end])
-    cands.add(veh.shift_end_s - offset)
-    for i in stops:
-        d = problem.stops[i].deadline_s
-        if d is not None:
-            cands.add(d - offset)
-    best: tuple[int, float, int] | None = None  # (infeasible flag, cost, start)
-    for c in sorted(cands):
-        if c < lo or c > veh.shift_end_s:
-            continue
-        _, _, ok, cost = route_times(problem, vehicle, stops, c)
-        key = (0 if ok else 1, cost, c)
-        if best is None or key < best:
-            best = key
-    return lo if best is None else best[2]
-
-
-def assemble(
-    problem: RoutingProblem, raw: RawResult, engine: str, runtime_s: float
-) -> RoutingSolution:
-    """Turn raw routes into a RoutingSolution with schedules and the checker's objective."""
-    routes: list[RouteSolution] = []
-    for r in sorted(raw.routes, key=lambda r: r.vehicle):
-        if not r.stops:
-            continue
-        start = r.start_s
-        if start is None:
-            start = best_start(problem, r.vehicle, r.stops)
-        visits, end, ok, _ = route_times(problem, r.vehicle, r.stops, start)
-        if not ok and r.start_s is not None:
-            start = best_start(problem, r.vehicle, r.stops)
-            visits, end, ok, _ = route_times(problem, r.vehicle, r.stops, start)
-        routes.append(RouteSolution(r.vehicle, visits, start, end))
-    sol = RoutingSolution(
-        routes=tuple(routes),
-        dropped=tuple(sorted(raw.dropped)),
-        objective=0.0,
-        status=raw.status,
-        engine=engine,
-        runtime_s=runtime_s,
-        extra={"solver_objective_fen": raw.solver_objective},
-    )
-    breakdown, _ = check.evaluate(problem, sol)
-    return _with_objective(sol, check.objective_of(problem, breakdown))
-
-
-def _with_objective(sol: RoutingSolution, objective: float) -> RoutingSolution:
-    return RoutingSolution(
-        routes=sol.routes,
-        dropped=sol.dropped,
-        objective=objective,
-        status=sol.status,
-        engine=sol.engine,
-        runtime_s=sol.runtime_s,
-        extra=dict(sol.extra),
-    )
-
-
-def to_raw(solution: RoutingSolution) -> list[RawRoute]:
-    """Routes of a solution as warm-start input."""
-    return [
-        RawRoute(r.vehicle, tuple(v.stop for v in r.visits), r.start_s) for r in solution.routes
-    ]
 
 
 # ---- pre-checks -------------------------------------------------------------------------
@@ -409,12 +259,7 @@ def _solve_parts(problem: RoutingProblem, parts: list[Any], *, time_limit_s: flo
 
 __all__ = [
     "ENGINES",
-    "RawResult",
-    "RawRoute",
-    "assemble",
-    "best_start",
     "precheck",
-    "route_times",
     "solve_routing",
     "time_shares",
 ]

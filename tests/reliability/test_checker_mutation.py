@@ -15,17 +15,19 @@ from pathlib import Path
 
 import pytest
 
-from optimizer import check
 from optimizer.errors import CheckError
+from optimizer.routing import verify as check
 from optimizer.routing.problem import RoutingProblem, RoutingSolution, Visit
 
 
 @pytest.fixture(scope="module")
 def solved(tiny) -> tuple[RoutingProblem, RoutingSolution]:
-    from optimizer.routing.coldchain import build_day_problem, fleet_counts
+    from optimizer.planning.baseline import baseline_facilities
+    from optimizer.planning.day import build_day_problem
+    from optimizer.planning.fleet import fleet_counts
+    from optimizer.planning.matrices import build_matrices, load_instance_network
+    from optimizer.planning.scenario import day_volumes
     from optimizer.routing.solve import solve_routing
-    from optimizer.scenario import day_volumes
-    from optimizer.solve import baseline_facilities, build_matrices, load_instance_network
 
     sc = tiny.scenario("peak")
     m = build_matrices(tiny, load_instance_network(tiny))
@@ -145,8 +147,8 @@ def test_verify_names_each_violation(solved, name: str) -> None:
 @pytest.fixture(scope="module")
 def plan_file(tiny, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     from optimizer.formats.plan_json import write_plan_json
-    from optimizer.planner import plan
-    from optimizer.solve import Limits
+    from optimizer.limits import Limits
+    from optimizer.planning.planner import plan
 
     res = plan(tiny, scenarios=["peak"], limits=Limits(time_s=10, solution_limit=30), seed=0,
                iterations=1).result
@@ -194,7 +196,7 @@ PLAN_EDITS: dict[str, tuple[Callable[[dict], None], str]] = {
 
 @pytest.mark.parametrize("name", sorted(PLAN_EDITS))
 def test_check_plan_names_each_violation(tiny, plan_file, tmp_path: Path, name: str) -> None:
-    from optimizer.plancheck import check_plan
+    from optimizer.planning.verify import check_plan
 
     path, doc = plan_file
     assert check_plan(tiny, path)[1] == []
@@ -212,7 +214,7 @@ def test_check_plan_is_not_fooled_by_edited_costs(tiny, plan_file, tmp_path: Pat
                                                   field: str) -> None:
     """A hand-lowered cost is recomputed, never trusted (check_plan does not list it as a
     violation today: it returns the recomputed figures)."""
-    from optimizer.plancheck import check_plan
+    from optimizer.planning.verify import check_plan
 
     path, doc = plan_file
     original, _ = check_plan(tiny, path)

@@ -163,8 +163,9 @@ def test_kill_9_never_leaves_partial_outputs(runs, tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def planned(runs):
     """A planning result (in-process) for the write tests."""
-    from optimizer.planner import plan
-    from optimizer.solve import Limits, load_instance
+    from optimizer.limits import Limits
+    from optimizer.planning.planner import plan
+    from optimizer.solve import load_instance
 
     inst, _, _ = runs
     instance = load_instance(inst)

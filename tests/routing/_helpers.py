@@ -8,7 +8,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from optimizer import check
+from optimizer.routing import verify as check
+from optimizer.routing._schedule import best_start, route_times
 from optimizer.routing.problem import (
     Matrix,
     RouteSolution,
@@ -17,7 +18,6 @@ from optimizer.routing.problem import (
     Stop,
     Vehicle,
 )
-from optimizer.routing.solve import best_start, route_times
 
 
 def matrix(coords: list[tuple[float, float]], speed_mps: float = 10.0) -> Matrix:

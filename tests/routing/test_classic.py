@@ -10,7 +10,6 @@ import typer
 import vrplib
 from typer.testing import CliRunner
 
-from optimizer import check
 from optimizer._cli_route import register
 from optimizer.errors import InfeasibleError, InstanceError
 from optimizer.formats.classic import (
@@ -21,7 +20,8 @@ from optimizer.formats.classic import (
     write_solution,
 )
 from optimizer.routing import RouteSolution, RoutingSolution, Visit, solve_routing
-from optimizer.routing.solve import best_start, route_times
+from optimizer.routing import verify as check
+from optimizer.routing._schedule import best_start, route_times
 
 DATA = Path(__file__).parent / "data"
 BENCH = Path(__file__).resolve().parents[2].parent / "shared" / "benchdata"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from optimizer import check
 from optimizer.routing import _decompose, solve_routing
+from optimizer.routing import verify as check
 from optimizer.routing._warm import chains
 
 from .test_rich import rich_problem

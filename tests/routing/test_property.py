@@ -6,8 +6,8 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optimizer import check
 from optimizer.routing import Matrix, RoutingProblem, Stop, Vehicle, solve_routing
+from optimizer.routing import verify as check
 
 
 @st.composite

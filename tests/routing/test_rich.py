@@ -8,10 +8,10 @@ import time
 import numpy as np
 import pytest
 
-from optimizer import check
 from optimizer.routing import Matrix, RoutingProblem, Stop, Vehicle, solve_routing
+from optimizer.routing import verify as check
+from optimizer.routing._schedule import assemble
 from optimizer.routing._warm import chains, repair, uniform_chains
-from optimizer.routing.solve import assemble
 
 from ._helpers import problem
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from optimizer import check
 from optimizer.errors import InfeasibleError
 from optimizer.routing import Matrix, solve_routing
-from optimizer.routing.solve import to_raw
+from optimizer.routing import verify as check
+from optimizer.routing._schedule import to_raw
 
 from ._helpers import brute_force, matrix, problem
 

@@ -1,14 +1,24 @@
-"""Apply a scenario to a road network and to the instance's daily volumes."""
+"""Scenarios: a scenario's road network (rain speeds, closures), its closure samples and the
+coverage minutes in each, and the instance's daily volumes in it."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 import numpy as np
 
 from optimizer.errors import InstanceError
 from optimizer.instance import Instance, Scenario
-from optimizer.roads import RoadNetwork, close_edges, scale_speeds
+from optimizer.planning.matrices import COVERAGE_PROFILE
+from optimizer.roads import (
+    DEFAULT_PROFILES,
+    RoadNetwork,
+    close_edges,
+    scale_speeds,
+    snap_sites,
+    travel_minutes,
+)
 
 log = logging.getLogger(__name__)
 
@@ -71,3 +81,42 @@ def day_volumes(
         v.id: v.produce_kg_per_day[season] * scenario.produce_multiplier for v in instance.villages
     }
     return orders, produce
+
+
+def scenario_networks(
+    instance: Instance, base: RoadNetwork, scenarios: Sequence[Scenario]
+) -> tuple[dict[str, RoadNetwork], dict[str, tuple[str, ...]]]:
+    """The routed road network of each scenario (closure sample 0) and its closed roads."""
+    nets: dict[str, RoadNetwork] = {}
+    closed: dict[str, tuple[str, ...]] = {}
+    for sc in scenarios:
+        sample = 0 if sc.closure_samples > 0 else None
+        nets[sc.id] = apply_scenario(base, sc, sample=sample)
+        shut = set(sc.closed_edges)
+        if sample is not None:
+            shut |= set(sample_closures(base, sc, 0))
+        closed[sc.id] = tuple(sorted(shut))
+    return nets, closed
+
+
+def coverage_samples(
+    instance: Instance, base: RoadNetwork, scenarios: Sequence[Scenario]
+) -> dict[str, list[np.ndarray]]:
+    """Per scenario, van travel minutes village x pickup site for every closure sample."""
+    snaps = snap_sites(base, instance.site_points(), max_snap_m=instance.operations.max_snap_m,
+                       source=str(instance.network_path))
+    villages = {v.id: snaps[v.id] for v in instance.villages}
+    pickups = {p.id: snaps[p.id] for p in instance.pickup_sites}
+    out: dict[str, list[np.ndarray]] = {}
+    for sc in scenarios:
+        mats = []
+        for k in range(max(sc.closure_samples, 1)):
+            net = apply_scenario(base, sc, sample=k if sc.closure_samples > 0 else None)
+            mats.append(travel_minutes(net, villages, pickups,
+                                       DEFAULT_PROFILES[COVERAGE_PROFILE]))
+        out[sc.id] = mats
+    return out
+
+
+__all__ = ["apply_scenario", "coverage_samples", "day_volumes", "sample_closures",
+           "scenario_networks"]

@@ -11,13 +11,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from optimizer.instance import Instance, VehicleType
-from optimizer.plan import DayPlan, FacilityPlan, PlannedRoute, PlannedStop
+from optimizer.errors import InfeasibleError
+from optimizer.instance import Instance, Scenario, VehicleType
+from optimizer.limits import Limits
+from optimizer.planning.kpi import evaluate
+from optimizer.planning.matrices import Matrices
+from optimizer.planning.scenario import day_volumes
+from optimizer.plans import DayPlan, FacilityPlan, Kpis, PlannedRoute, PlannedStop
 from optimizer.roads import UNREACHABLE, TravelMatrix
+from optimizer.routing import solve_routing
 from optimizer.routing.problem import (
     FEN_PER_YUAN,
     CostBreakdown,
@@ -27,6 +33,8 @@ from optimizer.routing.problem import (
     Stop,
     Vehicle,
 )
+from optimizer.routing.solve import time_shares
+from optimizer.routing.verify import verify
 
 # A parcel that cannot go out today is compensated (yuan per parcel): an ASSUMPTION, so that
 # an overloaded day drops the cheapest work first instead of failing.
@@ -54,11 +62,6 @@ class DayProblem:
     vehicle_types: tuple[VehicleType, ...]  # per vehicle slot
     vehicle_trip: tuple[int, ...]  # trip number (0-based) per vehicle slot
     node_sites: tuple[str, ...]
-
-
-def fleet_counts(instance: Instance, *, baseline: bool) -> dict[str, int]:
-    """Vehicles available per type: today's (``baseline_count``) or the plan's ``count``."""
-    return {vt.id: (vt.baseline_count if baseline else vt.count) for vt in instance.vehicle_types}
 
 
 def build_day_problem(
@@ -288,3 +291,102 @@ def to_day_plan(
         runtime_s=solution.runtime_s,
         checked=checked,
     )
+
+
+# ----------------------------------------------------------------------------- a day
+
+
+def _restrict(facilities: FacilityPlan, depot: str, hub: str) -> FacilityPlan:
+    return replace(
+        facilities,
+        produce_to_store={
+            v: tuple((s, kg) for s, kg in shares if s == depot)
+            for v, shares in facilities.produce_to_store.items()
+            if any(s == depot for s, _ in shares)
+        },
+        village_pickup=dict(facilities.village_pickup) if depot == hub else {},
+    )
+
+
+def _merge(scenario: str, parts: list[DayPlan]) -> DayPlan:
+    cost: dict[str, float] = {}
+    for p in parts:
+        for k, v in p.cost_yuan.items():
+            cost[k] = cost.get(k, 0.0) + v
+    statuses = sorted({p.solver_status for p in parts})
+    return DayPlan(
+        scenario=scenario,
+        routes=tuple(r for p in parts for r in p.routes),
+        dropped=tuple(d for p in parts for d in p.dropped),
+        cost_yuan=cost,
+        objective_yuan=sum(p.objective_yuan for p in parts),
+        solver_status="+".join(statuses) if statuses else "empty",
+        engine="+".join(sorted({p.engine for p in parts if p.engine})),
+        runtime_s=sum(p.runtime_s for p in parts),
+        checked=all(p.checked for p in parts),
+    )
+
+
+def route_scenario(
+    instance: Instance,
+    scenario: Scenario,
+    facilities: FacilityPlan,
+    matrices: Matrices,
+    fleet: Mapping[str, Mapping[str, int]],
+    *,
+    time_limit_s: float,
+    solution_limit: int | None,
+    seed: int,
+) -> DayPlan:
+    """Route one day of ``scenario``: one checked routing problem per depot, merged.
+
+    ``time_limit_s`` is the whole day's search time, split over the depots by
+    :func:`optimizer.routing.solve.time_shares`.
+    """
+    orders, produce = day_volumes(instance, scenario)
+    hub = instance.operations.hub
+    depots = sorted({d for per in fleet.values() for d, n in per.items() if n > 0})
+    jobs = []
+    for depot in depots:
+        sub_fac = _restrict(facilities, depot, hub)
+        sub_fleet = {t: {depot: per[depot]} for t, per in fleet.items() if per.get(depot, 0)}
+        day = build_day_problem(instance, matrices.by_vehicle_type, sub_fac, orders, produce,
+                                sub_fleet, name=f"{instance.name}/{scenario.id}/{depot}")
+        if day.problem.stops:
+            jobs.append(day)
+    shares = time_shares(time_limit_s, [len(d.problem.stops) for d in jobs])
+    parts = []
+    for day, share in zip(jobs, shares, strict=True):
+        sol = solve_routing(day.problem, time_limit_s=share, seed=seed,
+                            solution_limit=solution_limit)
+        breakdown = verify(day.problem, sol)
+        parts.append(to_day_plan(day, sol, breakdown, scenario=scenario.id, checked=True))
+    return _merge(scenario.id, parts)
+
+
+def plan_day(
+    instance: Instance,
+    scenario: Scenario,
+    facilities: FacilityPlan,
+    matrices: Matrices,
+    *,
+    fleet: Mapping[str, int],
+    limits: Limits,
+    seed: int = 0,
+) -> tuple[DayPlan, Kpis]:
+    """Route one representative day of ``scenario`` for ``facilities``; check; compute KPIs."""
+    orders, produce = day_volumes(instance, scenario)
+    day = build_day_problem(instance, matrices.by_vehicle_type, facilities, orders, produce,
+                            fleet, name=f"{instance.name}/{scenario.id}/{facilities.name}")
+    if not day.problem.vehicles:
+        raise InfeasibleError(f"{instance.source}: vehicles: the {facilities.name} fleet has no "
+                              "vehicle; set count/baseline_count > 0 for a vehicle type")
+    sol = solve_routing(day.problem, time_limit_s=limits.time_s, seed=seed,
+                        solution_limit=limits.solution_limit)
+    breakdown = verify(day.problem, sol)
+    plan = to_day_plan(day, sol, breakdown, scenario=scenario.id, checked=True)
+    minutes_to = matrices.minutes_to([v.id for v in instance.villages],
+                                     list(facilities.pickup_points))
+    kpis = evaluate(instance, scenario, facilities, plan, orders=orders, produce_kg=produce,
+                    minutes_to=minutes_to)
+    return plan, kpis

@@ -23,7 +23,7 @@ import math
 from collections.abc import Mapping
 
 from optimizer.instance import Instance, Scenario
-from optimizer.plan import DayPlan, FacilityPlan, Kpis
+from optimizer.plans import DayPlan, FacilityPlan, Kpis
 
 
 def facility_cost_per_day(instance: Instance, facilities: FacilityPlan, season: str) -> float:

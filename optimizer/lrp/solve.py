@@ -21,9 +21,10 @@ Method (location-routing heuristic with a route-pool recombination):
    MIP over the pool chooses the depots to open and the routes (each route priced at its
    three cheapest depots, depot capacities enforced). Then ``rounds`` intensification
    rounds run step 3 on the incumbent's depot set (and on other sets within 3% of it, one
-   per worker), each followed by the pool MIP. The MIPs use HiGHS through scipy.
+   per worker), each followed by the pool MIP. The MIPs go through
+   :func:`optimizer.location.solve_milp` (HiGHS), the package's one door to MIP solvers.
 
-Every reported plan is recomputed and accepted by :func:`optimizer.check.verify_lrp`.
+Every reported plan is recomputed and accepted by :func:`optimizer.lrp.verify.verify_lrp`.
 Costs inside PyVRP are integers: the instance's integer arc costs (``ceil`` or
 ``floor(100 x Euclid)``) as they are, real-valued files scaled by ``_REAL_SCALE``.
 
@@ -37,19 +38,21 @@ from __future__ import annotations
 import itertools
 import logging
 import math
-import multiprocessing
-import os
 import time
 from collections.abc import Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse import vstack as sp_vstack
 
-from optimizer import check
+from optimizer._parallel import process_pool, usable_cores
 from optimizer.errors import InfeasibleError
 from optimizer.formats.prodhon import LrpInstance, arc_costs
-from optimizer.routing._pyvrp import lrp_build_data, lrp_run
+from optimizer.location import solve_milp
+from optimizer.lrp.verify import verify_lrp
+from optimizer.routing import multidepot
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +60,9 @@ _REAL_SCALE = 1000  # cost scale for real-valued (flag 1) files inside PyVRP
 SCREEN_SHARE = 0.35  # share of the time budget spent evaluating depot sets
 MAX_EVALS = 24  # depot sets evaluated with PyVRP at most (screening + neighbourhood)
 
-Routes = list[tuple[int, tuple[int, ...]]]  # (depot, customers) pairs, 0-based
+Routes = multidepot.Routes  # (depot, customers) pairs, 0-based
+#: HiGHS's own default gaps for the heuristic's MIPs (solve_milp's default asks for 1e-9)
+_MIP_OPTIONS: dict[str, object] = {"mip_rel_gap": 1e-4}
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +211,7 @@ def _feasible_sets(ctx: _Ctx) -> list[tuple[int, ...]]:
     return out
 
 
-# ---- PyVRP runs (executed in worker processes): optimizer.routing._pyvrp ------------
+# ---- multi-depot runs (executed in worker processes): optimizer.routing.multidepot ----
 
 
 @dataclass(slots=True)
@@ -291,9 +296,6 @@ def _gap_repair(
     """Depot-feasible plan from ``routes``: reassign customers to depots by a generalized
     assignment MIP (cost: cheapest insertion detour into the depot's current routes, or a
     new route), then move the reassigned customers by cheapest feasible insertion."""
-    from scipy.optimize import LinearConstraint, milp
-    from scipy.sparse import coo_matrix
-
     c, m, n, q = ctx.cost, ctx.m, ctx.n, ctx.demand
     k = len(depots)
     cur = np.full(n, -1)
@@ -328,14 +330,12 @@ def _gap_repair(
     a_one = coo_matrix((np.ones(nv), (rows, np.arange(nv))), shape=(n, nv))
     a_cap = coo_matrix((np.repeat(q, k).astype(float),
                         (np.tile(np.arange(k), n), np.arange(nv))), shape=(k, nv))
-    res = milp(
-        cost.ravel(),
-        integrality=np.ones(nv),
-        bounds=(0, 1),
-        constraints=[LinearConstraint(a_one.tocsr(), 1, 1),
-                     LinearConstraint(a_cap.tocsr(), -np.inf,
-                                      ctx.depot_capacity[list(depots)].astype(float))],
-        options={"time_limit": max(0.05, seconds), "disp": False},
+    cap = ctx.depot_capacity[list(depots)].astype(float)
+    res = solve_milp(
+        cost.ravel(), sp_vstack([a_one, a_cap]).tocsr(),
+        np.concatenate([np.ones(n), np.full(k, -np.inf)]), np.concatenate([np.ones(n), cap]),
+        np.zeros(nv), np.ones(nv), np.ones(nv),
+        time_limit_s=max(0.05, seconds), options=_MIP_OPTIONS,
     )
     if res.x is None:
         return None
@@ -371,9 +371,7 @@ _CTX: _Ctx | None = None
 def _init_worker(ctx: _Ctx) -> None:
     global _CTX
     _CTX = ctx
-    import scipy.optimize  # noqa: F401
-
-    from optimizer.routing import _pyvrp  # noqa: F401  (load PyVRP once per worker)
+    multidepot.preload()  # load the solver once per worker
     logging.getLogger("pyvrp").setLevel(logging.WARNING)
 
 
@@ -420,8 +418,8 @@ def _solve_set(
         share = left / (chunks - chunk)
         polish = chunk > 0 and best[0] < math.inf
         free_s = share * (0.6 if polish else 1.0)
-        data = lrp_build_data(ctx, depots, lam=lam if any(lam) else None)
-        sol = lrp_run(data, depots, seconds=free_s, seed=seed + chunk, iterations=iterations,
+        data = multidepot.build_data(ctx, depots, lam=lam if any(lam) else None)
+        sol = multidepot.run(data, depots, seconds=free_s, seed=seed + chunk, iterations=iterations,
                          init=cur)
         runs += 1
         if sol is None:
@@ -457,8 +455,8 @@ def _solve_set(
             left = t_end - time.perf_counter()
             if left > 0.02:
                 assign = {i: d for d, cs in best[1] for i in cs}
-                pdata = lrp_build_data(ctx, depots, assign=assign)
-                pol = lrp_run(pdata, depots, seconds=left if chunk == chunks - 1 else
+                pdata = multidepot.build_data(ctx, depots, assign=assign)
+                pol = multidepot.run(pdata, depots, seconds=left if chunk == chunks - 1 else
                                  share * 0.4, seed=seed + 1000 + chunk, iterations=iterations,
                                  init=best[1])
                 runs += 1
@@ -503,9 +501,6 @@ def _set_partition(
     route served from an open depot (each route priced at its ``per_route`` cheapest
     depots among ``allowed``, default all), within depot capacities. HiGHS MIP via scipy;
     None if nothing was found."""
-    from scipy.optimize import LinearConstraint, milp
-    from scipy.sparse import coo_matrix
-
     m, n = ctx.m, ctx.n
     if not pool:
         return None
@@ -548,13 +543,12 @@ def _set_partition(
     if allowed is not None:
         upper[nx:] = 0
         upper[nx + np.asarray(list(allowed))] = 1
-    res = milp(
-        c,
-        integrality=np.ones(nx + m),
-        bounds=(0, upper),
-        constraints=[LinearConstraint(a_cov.tocsr(), 1, 1),
-                     LinearConstraint(a_cap.tocsr(), -np.inf, 0)],
-        options={"time_limit": max(0.1, seconds), "disp": False},
+    res = solve_milp(
+        c, sp_vstack([a_cov, a_cap]).tocsr(),
+        np.concatenate([np.ones(n), np.full(m, -np.inf)]),
+        np.concatenate([np.ones(n), np.zeros(m)]),
+        np.zeros(nx + m), upper, np.ones(nx + m),
+        time_limit_s=max(0.1, seconds), options=_MIP_OPTIONS,
     )
     if res.x is None:
         return None
@@ -597,7 +591,7 @@ def solve_lrp(
     iterations (deterministic results for a seed when the time limit does not bind).
     ``rounds``: intensification rounds, each followed by a set-partitioning recombination.
     Raises InfeasibleError if no depot set can serve the demand. The returned plan has been
-    accepted by :func:`optimizer.check.verify_lrp`.
+    accepted by :func:`optimizer.lrp.verify.verify_lrp`.
     """
     if time_limit_s <= 0:
         raise ValueError(f"time_limit_s must be > 0 (got {time_limit_s})")
@@ -613,7 +607,7 @@ def solve_lrp(
     ranked = sorted((s for s in sets if est[s] < math.inf), key=lambda s: (est[s], s))
     if not ranked:
         raise InfeasibleError(f"{inst.name}: no depot set admits a capacitated assignment")
-    jobs = max(1, min(int(jobs), os.cpu_count() or 1))
+    jobs = max(1, min(int(jobs), usable_cores()))
     n_first = min(len(ranked), max(2 * jobs, 6), MAX_EVALS)
     n_more = min(len(ranked), MAX_EVALS) - n_first
     n_eval = n_first + n_more
@@ -627,12 +621,8 @@ def solve_lrp(
 
     executor: Executor | None = None
     if jobs > 1:
-        executor = ProcessPoolExecutor(
-            max_workers=jobs,
-            mp_context=multiprocessing.get_context("fork"),
-            initializer=_init_worker,
-            initargs=(ctx,),
-        )
+        executor = process_pool(jobs, preload=("optimizer.lrp.solve",),
+                                initializer=_init_worker, initargs=(ctx,))
     else:
         _init_worker(ctx)
 
@@ -707,7 +697,7 @@ def solve_lrp(
     used = {d for d, _ in routes}
     # an open depot without routes only costs money: close it
     open_depots = tuple(d for d in sorted(best[1]) if d in used)
-    cost = check.verify_lrp(inst, open_depots, routes)
+    cost = verify_lrp(inst, open_depots, routes)
     seconds = time.perf_counter() - t0
     log.info("%s: %d depot sets evaluated, pool %d routes, best %s cost %.1f in %.1f s",
              inst.name, len(results), len(pool), open_depots, cost.total, seconds)

@@ -5,9 +5,10 @@ stops, close a site, drop a lot...). :func:`check_plan` trusts none of the recor
 loads, distances, costs or KPIs: it rebuilds each scenario's road network (rain speeds and
 the recorded closed roads) and travel matrices, then re-drives every route from the
 recorded start time and stop order, and recomputes arrival and service times, loads,
-distances, costs, what is left undone (dropped) and every KPI (:func:`optimizer.kpi.evaluate`).
+distances, costs, what is left undone (dropped) and every KPI
+(:func:`optimizer.planning.kpi.evaluate`).
 
-Route semantics (those of the routing model, :mod:`optimizer.routing.coldchain`):
+Route semantics (those of the routing model, :mod:`optimizer.planning.day`):
 
 * a route leaves its depot at ``start_min`` loaded with all its parcels; arrival at a stop is
   the departure from the previous one plus the vehicle type's travel time; service starts at
@@ -33,8 +34,11 @@ from pathlib import Path
 from optimizer.errors import InstanceError, NetworkError
 from optimizer.formats.plan_json import read_plan_json
 from optimizer.instance import Instance, Scenario, VehicleType
-from optimizer.kpi import evaluate
-from optimizer.plan import (
+from optimizer.planning.day import PARCEL_DROP_YUAN
+from optimizer.planning.kpi import evaluate
+from optimizer.planning.matrices import Matrices, build_matrices
+from optimizer.planning.scenario import apply_scenario, day_volumes
+from optimizer.plans import (
     DayPlan,
     FacilityPlan,
     PlannedRoute,
@@ -43,9 +47,6 @@ from optimizer.plan import (
     ScenarioOutcome,
 )
 from optimizer.roads import UNREACHABLE, RoadNetwork, TravelMatrix, load_network
-from optimizer.routing.coldchain import PARCEL_DROP_YUAN
-from optimizer.scenario import apply_scenario, day_volumes
-from optimizer.solve import Matrices, build_matrices
 
 log = logging.getLogger(__name__)
 

@@ -70,7 +70,7 @@ class DayPlan:
 
 @dataclass(frozen=True, slots=True)
 class Kpis:
-    """Key figures of one day plan (see :mod:`optimizer.kpi` for definitions)."""
+    """Key figures of one day plan (see :mod:`optimizer.planning.kpi` for definitions)."""
 
     scenario: str
     plan: str

@@ -1,0 +1,282 @@
+"""Integrated planning: pickup points, cold-store sites and modules per season, routes per
+scenario, KPIs against today's baseline, and location-routing feedback.
+
+Steps (``plan``):
+
+1. Pickup points: set covering on van travel minutes (every village within the coverage
+   radius, robust over the road-closure samples of every scenario), today's points kept at
+   no cost, new ones at their yearly cost.
+2. Cold stores: the modular location model over seasons x scenarios (sites opened once,
+   modules per season and scenario), with haul costs first estimated per kg from the fleet's
+   costs and travel times (round trips at 80% load, spoilage on the ride) and the value lost
+   on the ambient channel for produce left behind.
+3. Fleet: the plan's vehicles are based at the open cold stores in proportion to the produce
+   (and, at the hub, parcels) they handle.
+4. Routing: every scenario is routed on its own road network, one routing problem per depot
+   (the depot's vehicles, its produce lots, and at the hub the parcels); every route passes
+   the independent checker; KPIs are computed for the plan and for today's baseline.
+5. Feedback: the routed peak cost per kg of each store replaces the estimate, the location
+   model is solved again, and the cheaper plan (facilities + routing + spoilage + produce
+   lost) is kept.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from optimizer._parallel import process_pool
+from optimizer.instance import Instance, Scenario
+from optimizer.limits import Limits
+from optimizer.planning.baseline import baseline_facilities
+from optimizer.planning.day import route_scenario
+from optimizer.planning.fleet import place_fleet
+from optimizer.planning.kpi import evaluate, facility_cost_per_day
+from optimizer.planning.matrices import Matrices, build_matrices, load_instance_network
+from optimizer.planning.scenario import coverage_samples, day_volumes, scenario_networks
+from optimizer.planning.sites import choose_pickup_points, haul_estimate, locate_cold_stores
+from optimizer.plans import DayPlan, FacilityPlan, Kpis, PlanningResult, ScenarioOutcome
+from optimizer.roads import RoadNetwork
+
+log = logging.getLogger(__name__)
+
+LOCATION_TIME_S = 20.0
+
+
+@dataclass(frozen=True, slots=True)
+class Planning:
+    """A planning result with the road networks and matrices it was computed on."""
+
+    result: PlanningResult
+    networks: dict[str, RoadNetwork]
+    matrices: dict[str, Matrices]
+
+
+Progress = Callable[[str], None]
+
+
+def _noop(_: str) -> None:
+    return None
+
+
+# ----------------------------------------------------------------------------- routing
+
+
+def _kpis(instance: Instance, scenario: Scenario, facilities: FacilityPlan, day: DayPlan,
+          matrices: Matrices) -> Kpis:
+    orders, produce = day_volumes(instance, scenario)
+    minutes_to = matrices.minutes_to([v.id for v in instance.villages],
+                                     list(facilities.pickup_points))
+    return evaluate(instance, scenario, facilities, day, orders=orders, produce_kg=produce,
+                    minutes_to=minutes_to)
+
+
+def _robust_pct(instance: Instance, pickup_points: tuple[str, ...],
+                samples: list[np.ndarray], sample_ids: list[str]) -> float:
+    """% of villages within the radius of one of ``pickup_points`` in every closure sample
+    (``samples``: village x ``sample_ids`` minutes)."""
+    wanted = set(pickup_points)
+    assert wanted <= set(sample_ids), "robust coverage samples lack a plan's pickup point"
+    cols = [j for j, pid in enumerate(sample_ids) if pid in wanted]
+    radius = instance.operations.coverage_radius_min
+    if not cols:
+        return 0.0
+    ok = np.ones(len(instance.villages), bool)
+    for m in samples:
+        ok &= (m[:, cols] <= radius).any(axis=1)
+    return 100.0 * float(ok.mean())
+
+
+def total_cost_yuan(instance: Instance, facilities: FacilityPlan, day: DayPlan,
+                    kpis: Kpis, scenario: Scenario) -> float:
+    """Daily cost used to compare plans: facilities + routing + value of produce spoiled."""
+    spoiled = kpis.extra.get("spoiled_kg", 0.0) * instance.product.value_yuan_per_kg
+    return (facility_cost_per_day(instance, facilities, scenario.season)
+            + kpis.routing_cost_yuan + spoiled)
+
+
+# ----------------------------------------------------------------------------- plan
+
+
+def plan(
+    instance: Instance,
+    *,
+    network: RoadNetwork | None = None,
+    scenarios: Sequence[str] | None = None,
+    limits: Limits | None = None,
+    seed: int = 0,
+    iterations: int = 2,
+    location_time_s: float = LOCATION_TIME_S,
+    jobs: int = 1,
+    progress: Progress | None = None,
+) -> Planning:
+    """Plan sites, modules, pickup points and routes for every scenario, with the baseline.
+
+    ``limits.time_s`` is the routing time per scenario and plan (split over depots);
+    ``iterations`` location-routing rounds on the peak-like scenario (the season with the
+    most produce). ``jobs`` processes route the scenario days in parallel (results do not
+    depend on it). Every routed day passes :func:`optimizer.routing.verify.verify`.
+    """
+    t0 = time.perf_counter()
+    jobs_n = max(1, int(jobs))
+    say = progress or _noop
+    limits = limits or Limits()
+    chosen = list(instance.scenarios) if scenarios is None else [
+        instance.scenario(s) for s in scenarios]
+    if not chosen:
+        chosen = [Scenario(id=s.id, season=s.id) for s in instance.seasons]
+    base = network if network is not None else load_instance_network(instance)
+    say("road network and travel matrices")
+    base_m = build_matrices(instance, base)
+    nets, closed = scenario_networks(instance, base, chosen)
+    mats = {sc.id: (base_m if nets[sc.id] is base else
+                    build_matrices(instance, nets[sc.id], check=False)) for sc in chosen}
+    say("pickup points (robust set covering)")
+    cov = coverage_samples(instance, base, chosen)
+    pickups, pickup_status = choose_pickup_points(instance, cov, time_limit_s=location_time_s)
+    # keep only the chosen points' columns (today's points are among them): frees the
+    # village x candidate minutes before the location model (0.8 GB at 3,000 villages)
+    keep_cols = [j for j, p in enumerate(instance.pickup_sites) if p.id in set(pickups)]
+    cov_ids = [instance.pickup_sites[j].id for j in keep_cols]
+    cov = {k: [np.ascontiguousarray(m[:, keep_cols]) for m in mats] for k, mats in cov.items()}
+    village_ids = [v.id for v in instance.villages]
+    to_pickup = base_m.minutes_to(village_ids, list(pickups))
+    village_pickup = {v: min(pickups, key=lambda p: (to_pickup[v][p], p)) for v in village_ids}
+
+    haul, allowed = haul_estimate(instance, base_m)
+    # the scenario driving the feedback: the one with the most produce
+    key_sc = max(chosen, key=lambda sc: (sum(day_volumes(instance, sc)[1].values()), sc.id))
+    best: tuple[float, tuple, dict] | None = None
+    history: list[dict[str, float]] = []
+    factor = np.ones(len(instance.cold_store_sites))
+    for it in range(max(iterations, 1)):
+        say(f"cold-store location, round {it + 1}")
+        seasons, per_sc = locate_cold_stores(
+            instance, chosen, haul * factor[None, :], allowed, time_limit_s=location_time_s)
+        fac = _facilities(instance, key_sc, per_sc, pickups, village_pickup)
+        orders, _ = day_volumes(instance, key_sc)
+        fleet = place_fleet(instance, fac, orders)
+        say(f"routing {key_sc.id} (plan), round {it + 1}")
+        day = route_scenario(instance, key_sc, fac, mats[key_sc.id], fleet,
+                             time_limit_s=limits.time_s, solution_limit=limits.solution_limit,
+                             seed=seed)
+        k = _kpis(instance, key_sc, fac, day, mats[key_sc.id])
+        total = total_cost_yuan(instance, fac, day, k, key_sc)
+        history.append({"round": float(it + 1), "total_cost_yuan": total,
+                        "cost_per_order_yuan": k.cost_per_order_yuan,
+                        "spoilage_mass_pct": k.spoilage_mass_pct,
+                        "open_sites": float(len(fac.cold_stores))})
+        if best is None or total < best[0] - 1e-6:
+            best = (total, (seasons, per_sc), {key_sc.id: (fac, day, k, fleet)})
+        new_factor = _feedback(instance, fac, day, haul, factor)
+        if np.allclose(new_factor, factor, rtol=0.05):
+            break
+        factor = new_factor
+    assert best is not None
+    (seasons, per_sc), done = best[1], best[2]
+
+    # every remaining routing job (plans of the other scenarios, every baseline) in a pool
+    base_fleet = {vt.id: {vt.depot: vt.baseline_count} for vt in instance.vehicle_types}
+    tasks: dict[tuple[str, str], tuple] = {}
+    facs: dict[tuple[str, str], FacilityPlan] = {}
+    for sc in chosen:
+        orders, produce = day_volumes(instance, sc)
+        if sc.id not in done:
+            fac = _facilities(instance, sc, per_sc, pickups, village_pickup)
+            facs[(sc.id, "plan")] = fac
+            tasks[(sc.id, "plan")] = (instance, sc, fac, mats[sc.id],
+                                     place_fleet(instance, fac, orders))
+        base_fac = baseline_facilities(instance, mats[sc.id], produce)
+        facs[(sc.id, "baseline")] = base_fac
+        tasks[(sc.id, "baseline")] = (instance, sc, base_fac, mats[sc.id], base_fleet)
+    say(f"routing {len(tasks)} scenario days on {min(jobs_n, len(tasks)) or 1} process(es)")
+    days = _run_jobs(tasks, jobs_n, limits, seed)
+    outcomes: list[ScenarioOutcome] = []
+    for sc in chosen:
+        for kind in ("baseline", "plan"):
+            if kind == "plan" and sc.id in done:
+                fac, day, k, _ = done[sc.id]
+            else:
+                fac, day = facs[(sc.id, kind)], days[(sc.id, kind)]
+                k = _kpis(instance, sc, fac, day, mats[sc.id])
+            robust = _robust_pct(instance, fac.pickup_points, cov[sc.id], cov_ids) \
+                if sc.closure_samples > 0 else None
+            outcomes.append(ScenarioOutcome(sc.id, kind, fac, day, k, robust, closed[sc.id]))
+    result = PlanningResult(
+        instance=instance.name, seed=seed, time_limit_s=limits.time_s,
+        solution_limit=limits.solution_limit, seasons=seasons, pickup_points=pickups,
+        pickup_status=pickup_status, outcomes=tuple(outcomes), iterations=tuple(history),
+        runtime_s=time.perf_counter() - t0,
+    )
+    return Planning(result, nets, mats)
+
+
+def _route_job(args: tuple, time_limit_s: float, solution_limit: int | None,
+               seed: int) -> DayPlan:
+    instance, sc, fac, matrices, fleet = args
+    return route_scenario(instance, sc, fac, matrices, fleet, time_limit_s=time_limit_s,
+                          solution_limit=solution_limit, seed=seed)
+
+
+def _run_jobs(jobs: Mapping[tuple[str, str], tuple], n: int, limits: Limits,
+              seed: int) -> dict[tuple[str, str], DayPlan]:
+    """Route every job; in ``n`` worker processes when n > 1 (same results either way)."""
+    keys = sorted(jobs)
+    if n <= 1 or len(keys) <= 1:
+        return {k: _route_job(jobs[k], limits.time_s, limits.solution_limit, seed)
+                for k in keys}
+    with process_pool(min(n, len(keys)), preload=("optimizer.planning.planner",)) as pool:
+        futures = {k: pool.submit(_route_job, jobs[k], limits.time_s, limits.solution_limit,
+                                  seed) for k in keys}
+        return {k: f.result() for k, f in futures.items()}
+
+
+def _facilities(instance: Instance, sc: Scenario, per_sc: Mapping[str, tuple],
+                pickups: tuple[str, ...], village_pickup: dict[str, str]) -> FacilityPlan:
+    open_ids, mods, assign = per_sc[sc.id]
+    modules: dict[str, dict[str, int]] = {s.id: {} for s in instance.seasons}
+    modules[sc.season] = dict(mods)
+    for other_id, (_, m2, _) in per_sc.items():
+        other = next((x for x in instance.scenarios if x.id == other_id), None)
+        if other is not None and other.season != sc.season and not modules[other.season]:
+            modules[other.season] = dict(m2)
+    return FacilityPlan(
+        name="plan", cold_stores=tuple(open_ids), modules=modules, pickup_points=pickups,
+        produce_to_store=dict(assign), village_pickup=dict(village_pickup), status="optimised",
+    )
+
+
+def _feedback(instance: Instance, fac: FacilityPlan, day: DayPlan, haul: np.ndarray,
+              factor: np.ndarray) -> np.ndarray:
+    """Scale each store's haul estimate by routed cost per kg / estimated cost per kg."""
+    sids = [s.id for s in instance.cold_store_sites]
+    vidx = {v.id: i for i, v in enumerate(instance.villages)}
+    routed_cost: dict[str, float] = {}
+    routed_kg: dict[str, float] = {}
+    est_cost: dict[str, float] = {}
+    for r in day.routes:
+        kg = sum(s.pickup_kg for s in r.stops)
+        if kg <= 0:
+            continue
+        routed_cost[r.depot] = routed_cost.get(r.depot, 0.0) + r.cost_yuan * kg / max(
+            kg + sum(s.delivery_kg for s in r.stops), 1e-9)
+        routed_kg[r.depot] = routed_kg.get(r.depot, 0.0) + kg
+        j = sids.index(r.depot)
+        for s in r.stops:
+            if s.kind == "pickup":
+                est_cost[r.depot] = est_cost.get(r.depot, 0.0) + s.pickup_kg * float(
+                    haul[vidx[s.site_id], j] * factor[j])
+    new = factor.copy()
+    for sid, kg in routed_kg.items():
+        j = sids.index(sid)
+        if est_cost.get(sid, 0.0) > 0 and kg > 0:
+            ratio = routed_cost[sid] / est_cost[sid]
+            new[j] = float(np.clip(factor[j] * ratio, 0.25, 4.0))
+    return new
+
+
+__all__ = ["Planning", "plan", "total_cost_yuan"]
