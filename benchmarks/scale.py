@@ -91,8 +91,8 @@ def synthetic_instance(n: int, work: Path, seed: int = 0) -> Path:
     inst_dir = work / "instances" / name
     if (inst_dir / "instance.toml").exists():
         return inst_dir
-    import optimizer._generator_geo as geo
-    import optimizer.generator as gen
+    import optimizer.synth._geo as geo
+    import optimizer.synth.county as gen
 
     real_load = geo.load_places
 
@@ -132,7 +132,7 @@ def synthetic_instance(n: int, work: Path, seed: int = 0) -> Path:
 
 def codes_first() -> str:
     """The county whose code seeds the merged instance's random streams."""
-    import optimizer._generator_geo as geo
+    import optimizer.synth._geo as geo
 
     return next(c for c in geo.county_codes() if c.startswith(BASE_COUNTIES_PREFIX))
 

@@ -29,7 +29,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "NetworkError": ("optimizer.errors", "NetworkError"),
     "read_plan_json": ("optimizer.formats.plan_json", "read_plan_json"),
     "write_plan_json": ("optimizer.formats.plan_json", "write_plan_json"),
-    "generate_county": ("optimizer.generator", "generate_county"),
+    "generate_county": ("optimizer.synth.county", "generate_county"),
     "Instance": ("optimizer.instance", "Instance"),
     "Scenario": ("optimizer.instance", "Scenario"),
     "evaluate_kpis": ("optimizer.planning.kpi", "evaluate"),
@@ -59,7 +59,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from optimizer.errors import NetworkError as NetworkError
     from optimizer.formats.plan_json import read_plan_json as read_plan_json
     from optimizer.formats.plan_json import write_plan_json as write_plan_json
-    from optimizer.generator import generate_county as generate_county
     from optimizer.instance import Instance as Instance
     from optimizer.instance import Scenario as Scenario
     from optimizer.limits import Limits as Limits
@@ -81,6 +80,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from optimizer.solve import Result as Result
     from optimizer.solve import load_instance as load_instance
     from optimizer.solve import solve as solve
+    from optimizer.synth.county import generate_county as generate_county
 
 # ``optimizer.solve`` is also the facade's submodule: import it first so that the function
 # keeps the name on the package.

@@ -15,7 +15,6 @@ import os
 import sys
 import threading
 import time
-from pathlib import Path
 
 
 def _watch_parent(parent: int, period_s: float = 1.0) -> None:
@@ -38,14 +37,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     _watch_parent(os.getppid())
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from optimizer._io import write_text
     from optimizer.batch import Task, _json_safe, run_task
 
     task = Task.from_json(json.loads(sys.stdin.read()))
     record = run_task(task)
-    out = Path(args[0])
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(json.dumps(_json_safe(record), allow_nan=False, default=str), encoding="utf-8")
-    os.replace(tmp, out)
+    write_text(args[0], json.dumps(_json_safe(record), allow_nan=False, default=str))
     return 0
 
 

@@ -60,6 +60,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from optimizer._io import write_csv
 from optimizer.errors import ColdChainError, InfeasibleError, InputError
 
 log = logging.getLogger(__name__)
@@ -1118,30 +1119,9 @@ TASK_COLUMNS = ("key", "task", "family", "scenario", "seed", "mode", "status", "
                 "runtime_s", "peak_rss_mb", *FIGURES, "path")
 
 
-def write_csv_atomic(path: str | os.PathLike[str], columns: Sequence[str],
-                     rows: Iterable[Mapping[str, Any]]) -> Path:
-    """Write rows as CSV to a temporary file in the target directory, then rename it."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
-            w = csv.DictWriter(fh, fieldnames=list(columns), extrasaction="ignore")
-            w.writeheader()
-            for r in rows:
-                w.writerow({c: ("" if r.get(c) is None else r.get(c)) for c in columns})
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return target
-
-
 def write_summary_csv(path: str | os.PathLike[str], summary: Sequence[FamilySummary]) -> Path:
     """Write the per-family summary (:data:`SUMMARY_COLUMNS`) atomically."""
-    return write_csv_atomic(path, SUMMARY_COLUMNS, (asdict(s) for s in summary))
+    return write_csv(path, SUMMARY_COLUMNS, (asdict(s) for s in summary))
 
 
 __all__ = [
@@ -1164,6 +1144,5 @@ __all__ = [
     "schedule_order",
     "size_hint",
     "summarise",
-    "write_csv_atomic",
     "write_summary_csv",
 ]

@@ -13,20 +13,15 @@ import csv
 import io
 import logging
 import math
-import os
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from optimizer._io import atomic_path, write_text
 from optimizer.errors import InputError, NetworkError
-from optimizer.formats.plan_json import (
-    FLOAT_DECIMALS,
-    atomic_write_bytes,
-    dumps_plan,
-    temp_path,
-)
+from optimizer.formats.plan_json import FLOAT_DECIMALS, dumps_plan
 from optimizer.instance import Instance
 from optimizer.plans import Kpis, PlannedRoute, PlanningResult, ScenarioOutcome
 from optimizer.roads import RoadNetwork, path_coords
@@ -211,33 +206,15 @@ def print_kpi_table(result: PlanningResult, console: Console) -> None:
 
 
 # ---- atomic files ------------------------------------------------------------------------
-def _atomic(path: Path, write: Callable[[Path], None], *, suffix: str = ".tmp") -> None:
-    """Call ``write(tmp)`` on a fresh temp path beside ``path``, then rename it to ``path``.
-
-    Any OS/GDAL error becomes InputError naming ``path``; the temp file (and SQLite side
-    files) are removed on failure."""
+def _atomic(path: Path, write: Callable[[Path], None], *, suffix: str) -> None:
+    """Call ``write(tmp)`` on a fresh temp path beside ``path`` (GDAL and matplotlib create
+    the file themselves), then rename it to ``path`` (:func:`optimizer._io.atomic_path`)."""
     import pyogrio.errors
 
-    tmp: Path | None = None
-    try:
-        tmp = Path(temp_path(path, suffix))  # the writer (GDAL, matplotlib) creates it
+    with atomic_path(path, suffix=suffix,
+                     errors=(pyogrio.errors.DataSourceError,
+                             pyogrio.errors.DataLayerError)) as tmp:
         write(tmp)
-        os.replace(tmp, path)
-        tmp = None
-    except (OSError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        why = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-        raise InputError.at(path, None, f"cannot write the file ({why})",
-                            fix="choose a writable output directory with free space") from None
-    finally:
-        if tmp is not None:
-            for side in ("", "-journal", "-wal", "-shm"):
-                q = Path(str(tmp) + side)
-                if q.exists():
-                    q.unlink()
-
-
-def _write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def _input_files(instance: Instance) -> set[Path]:
@@ -680,12 +657,12 @@ def write_outputs(
                                          matrices.get(o.scenario))
 
     written: list[Path] = []
-    _write_text(paths[PLAN_JSON], dumps_plan(result))
+    write_text(paths[PLAN_JSON], dumps_plan(result))
     written.append(paths[PLAN_JSON])
     frames = _gpkg_frames(instance, result, geoms, matrices)
     _atomic(paths[PLAN_GPKG], lambda tmp: _write_gpkg(tmp, frames), suffix=".tmp.gpkg")
     written.append(paths[PLAN_GPKG])
-    _write_text(paths[KPIS_CSV], _csv_text(result))
+    write_text(paths[KPIS_CSV], _csv_text(result))
     written.append(paths[KPIS_CSV])
     _atomic(paths[COST_PNG], lambda tmp: _chart(tmp, result, "cost_per_order_yuan",
                                                  "yuan per order", "Cost per order"),
@@ -695,9 +672,9 @@ def write_outputs(
                                                      "% of produce mass", "Spoilage"),
             suffix=".tmp.png")
     written.append(paths[SPOILAGE_PNG])
-    _write_text(paths[REPORT_MD], _markdown(instance, result))
+    write_text(paths[REPORT_MD], _markdown(instance, result))
     written.append(paths[REPORT_MD])
-    _write_text(paths[MAP_HTML], _map_html(instance, result, geoms, matrices))
+    write_text(paths[MAP_HTML], _map_html(instance, result, geoms, matrices))
     written.append(paths[MAP_HTML])
     log.info("wrote %d files to %s", len(written), out)
     return written

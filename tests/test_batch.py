@@ -267,12 +267,13 @@ def test_largest_instances_start_first(tmp_path: Path) -> None:
 def test_location_time_defaults_agree_with_the_planner() -> None:
     import inspect
 
-    from optimizer import _cli_batch, cli
+    from optimizer.cli import batch as cli_batch
+    from optimizer.cli import solve as cli_solve
     from optimizer.planning.planner import LOCATION_TIME_S
 
     assert Task(kind="instance", path="x", digest="d", family="f").location_time_s \
         == LOCATION_TIME_S
     assert TaskDefaults().location_time_s == LOCATION_TIME_S
-    for fn in (cli.solve, _cli_batch.batch):
+    for fn in (cli_solve.solve, cli_batch.batch):
         default = inspect.signature(fn).parameters["location_time"].default
         assert default == LOCATION_TIME_S, fn.__name__

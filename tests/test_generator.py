@@ -1,4 +1,4 @@
-"""Tests of the instance generator (optimizer.generator) and the ``generate`` command."""
+"""Tests of the instance generator (optimizer.synth.county) and the ``generate`` command."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from optimizer._cli_generate import register
+from optimizer.cli.generate import register
 from optimizer.errors import InstanceError
 from optimizer.formats.instance_toml import read_instance
-from optimizer.generator import generate_county
+from optimizer.synth.county import generate_county
 
 FILES = ("instance.toml", "villages.csv", "cold_store_sites.csv", "pickup_sites.csv",
          "README.md")

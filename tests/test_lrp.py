@@ -215,7 +215,7 @@ def test_cli_lrp_writes_json(tmp_path: Path) -> None:
     import typer
     from typer.testing import CliRunner
 
-    from optimizer._cli_lrp import register
+    from optimizer.cli.lrp import register
 
     app = typer.Typer()
     register(app)

@@ -36,14 +36,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import re
-import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import fields
 from pathlib import Path
 from typing import Any, TypeVar
 
+from optimizer._io import write_text
 from optimizer.errors import InputError, InstanceError
 from optimizer.instance import Instance
 from optimizer.plans import (
@@ -185,79 +183,6 @@ def dumps_plan(result: PlanningResult) -> str:
                       allow_nan=False) + "\n"
 
 
-def temp_path(path: Path, suffix: str = ".tmp") -> str:
-    """A fresh hidden temp-file name beside ``path`` (same directory, so renames are atomic).
-
-    The name carries this process id: ``.NAME.PID.HEX.tmp...``. A run killed while writing
-    (kill -9, power loss) cannot remove its temp file, so each call first removes the temp
-    files of ``path`` left by processes that no longer run (see :func:`remove_stale_temps`).
-    """
-    remove_stale_temps(path)
-    return str(path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(6)}{suffix}")
-
-
-def remove_stale_temps(path: Path) -> list[Path]:
-    """Remove temp files of ``path`` (``.NAME.PID.HEX.tmp*``) whose process has ended.
-
-    Temp files of running processes (a concurrent run writing the same folder) are kept.
-    Returns the files removed; errors are ignored (the next run tries again).
-    """
-    pattern = re.compile(rf"^\.{re.escape(path.name)}\.(\d+)\.[0-9a-f]{{12}}\.tmp")
-    removed: list[Path] = []
-    try:
-        entries = list(os.scandir(path.parent))
-    except OSError:
-        return removed
-    for e in entries:
-        m = pattern.match(e.name)
-        if m is None or _alive(int(m.group(1))):
-            continue
-        try:
-            os.unlink(e.path)
-            removed.append(Path(e.path))
-        except OSError:
-            pass
-    return removed
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError, OSError):
-        return True  # exists (another user's) or unknowable: keep its files
-    return True
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (temp file in the same directory, then rename).
-
-    Raises :class:`InputError` naming the path on any OS error (read-only directory, disk
-    full...); never leaves a partial or temporary file behind.
-    """
-    p = Path(path)
-    tmp: str | None = None
-    try:
-        tmp = temp_path(p)
-        # O_EXCL: a fresh file; mode 0o666 filtered by the umask like any ordinary file
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, p)
-        tmp = None
-    except OSError as exc:
-        raise InputError.at(p, None, f"cannot write the file ({exc.strerror or exc})",
-                            fix="choose a writable output directory with free space") from None
-    finally:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def write_plan_json(path: str | Path, instance: Instance, result: PlanningResult) -> None:
     """Write ``result`` (planned on ``instance``) to ``path`` as plan.json, atomically.
 
@@ -267,7 +192,7 @@ def write_plan_json(path: str | Path, instance: Instance, result: PlanningResult
     if result.instance != instance.name:
         raise InputError.at(path, "instance", f"result is for instance {result.instance!r}, "
                             f"not {instance.name!r}", fix="pass the instance that was solved")
-    atomic_write_bytes(path, dumps_plan(result).encode("utf-8"))
+    write_text(path, dumps_plan(result))
 
 
 # ---- reading -------------------------------------------------------------------------------
@@ -591,13 +516,10 @@ def _bad_constant(path: Path, c: str) -> float:
 __all__ = [
     "FLOAT_DECIMALS",
     "FORMAT_VERSION",
-    "atomic_write_bytes",
     "dumps_plan",
     "parse_plan_document",
     "plan_document",
     "read_plan_json",
-    "remove_stale_temps",
-    "temp_path",
     "validate_site_ids",
     "write_plan_json",
 ]

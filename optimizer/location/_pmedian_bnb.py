@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from optimizer._io import write_bytes
+
 logger = logging.getLogger(__name__)
 
 #: Nodes searched on one core before the open nodes are split between two processes.
@@ -410,10 +412,7 @@ def _main(argv: list[str]) -> int:
     with open(argv[0], "rb") as fh:
         job = pickle.load(fh)
     result = _search_part(job)
-    tmp = argv[1] + ".tmp"
-    with open(tmp, "wb") as fh:
-        pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, argv[1])
+    write_bytes(argv[1], pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
     return 0
 
 

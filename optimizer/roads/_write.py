@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +10,7 @@ import networkx as nx
 import numpy as np
 import shapely
 
+from optimizer._io import atomic_path
 from optimizer.errors import NetworkError
 
 from ._network import CRS, RoadNetwork, haversine_m
@@ -36,13 +35,11 @@ def write_network(network: RoadNetwork, path: str | Path) -> None:
     if not p.parent.exists():
         raise NetworkError.at(str(path), None, "folder does not exist",
                               fix="create the output folder first")
-    with tempfile.TemporaryDirectory(dir=p.parent, prefix=f".{p.name}.") as tmp:
-        out = Path(tmp) / p.name
+    with atomic_path(p, suffix=f".tmp{suffix}") as out:
         if suffix == ".graphml":
             _write_graphml(network, out)
         else:
-            _write_lines(network, out, _DRIVERS[suffix])
-        os.replace(out, p)
+            _write_lines(network, out, _DRIVERS[suffix], layer=p.stem)
     logger.info("wrote %s", p)
 
 
@@ -54,7 +51,7 @@ def _with_z(geom: shapely.LineString, z_u: float, z_v: float) -> shapely.LineStr
     return shapely.LineString(np.column_stack([xy, z_u + frac * (z_v - z_u)]))
 
 
-def _write_lines(network: RoadNetwork, out: Path, driver: str) -> None:
+def _write_lines(network: RoadNetwork, out: Path, driver: str, *, layer: str) -> None:
     import geopandas as gpd
 
     g = network.graph
@@ -84,7 +81,8 @@ def _write_lines(network: RoadNetwork, out: Path, driver: str) -> None:
                      "name": data.get("name"), "oneway": twin is None,
                      "speed_factor": float(data.get("speed_factor", 1.0)), "geometry": geom})
     gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs=CRS)
-    gdf.to_file(out, driver=driver, engine="pyogrio")
+    # the layer is named after the target file, not the temporary one
+    gdf.to_file(out, driver=driver, engine="pyogrio", layer=layer)
 
 
 def _write_graphml(network: RoadNetwork, out: Path) -> None:

@@ -26,7 +26,6 @@ from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
 
 from optimizer.routing._schedule import RawResult, RawRoute
 from optimizer.routing._warm import repair, uniform_chains
-from optimizer.routing.multidepot import FORBIDDEN
 from optimizer.routing.problem import Matrix, RoutingProblem
 
 log = logging.getLogger(__name__)
@@ -414,9 +413,12 @@ def lrp_build_data(
     depots: tuple[int, ...],
     lam: Sequence[float] | None = None,
     assign: dict[int, int] | None = None,
+    *,
+    forbidden: int,
 ):  # type: ignore[no-untyped-def]
     """PyVRP data for the open ``depots``; ``lam``: per-depot price per unit of load;
-    ``assign``: customer -> depot, forbidding other depots (one profile per depot)."""
+    ``assign``: customer -> depot, forbidding other depots (arc cost ``forbidden``; one
+    profile per depot)."""
     k, n, m = len(depots), ctx.n, ctx.m
     nodes = np.array(list(depots) + [m + i for i in range(n)], dtype=np.int64)
     base = ctx.cost[np.ix_(nodes, nodes)].astype(np.int64)
@@ -431,8 +433,8 @@ def lrp_build_data(
             if assign is not None:
                 other = np.array([k + i for i in range(n) if assign[i] != d], dtype=np.int64)
                 if other.size:
-                    mat[other, :] = FORBIDDEN
-                    mat[:, other] = FORBIDDEN
+                    mat[other, :] = forbidden
+                    mat[:, other] = forbidden
             np.fill_diagonal(mat, 0)
             mats.append(mat)
     total = int(ctx.demand.sum())

@@ -47,7 +47,7 @@ def build_data(
     ``assign``: customer -> depot, forbidding the other depots (arc cost ``FORBIDDEN``)."""
     from optimizer.routing import _pyvrp
 
-    return _pyvrp.lrp_build_data(model, depots, lam=lam, assign=assign)
+    return _pyvrp.lrp_build_data(model, depots, lam=lam, assign=assign, forbidden=FORBIDDEN)
 
 
 def run(

@@ -9,7 +9,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from optimizer._cli_locate import register
+from optimizer.cli.locate import register
 from optimizer.errors import InstanceError
 
 DATA = Path(__file__).parent / "data"

@@ -26,7 +26,6 @@ import pytest
 
 from optimizer import report
 from optimizer.errors import InputError
-from optimizer.formats import plan_json
 from optimizer.report import OUTPUT_NAMES, write_outputs
 from tests.reliability._harness import ROOT, assert_clean_failure, copy_tiny, run_cli
 
@@ -277,6 +276,7 @@ def test_out_in_instance_dir_is_refused(planned, tmp_path: Path) -> None:
 
 
 def test_temp_names_carry_the_pid() -> None:
-    name = Path(plan_json.temp_path(Path("/nonexistent/plan.json"))).name
+    from optimizer import _io
+
+    name = _io.temp_path(Path("/nonexistent/plan.json")).name
     assert name.startswith(f".plan.json.{os.getpid()}.") and name.endswith(".tmp")
-    assert report.temp_path is plan_json.temp_path

@@ -10,7 +10,7 @@ import typer
 import vrplib
 from typer.testing import CliRunner
 
-from optimizer._cli_route import register
+from optimizer.cli.route import register
 from optimizer.errors import InfeasibleError, InstanceError
 from optimizer.formats.classic import (
     fleet_size,

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from optimizer._parallel import process_pool
 from optimizer.errors import ColdChainError, InputError
-from optimizer.generator import PRODUCTS, generate_county
+from optimizer.synth.county import PRODUCTS, generate_county
 
 _HELP = (
     "Generate a county instance and its road network from the real Guizhou tables "
     "(NBS 2023 villages and townships, county seats, OpenStreetMap trunk roads) plus seeded "
     "synthetic parts (village positions, rural roads, terrain, volumes, candidate sites, "
     "costs). The same seed gives byte-identical files. Valid county codes: the county_code "
-    "column of optimizer/data/guizhou_county_seats.csv (88 Guizhou county-level units; "
+    "column of optimizer/synth/data/guizhou_county_seats.csv (88 Guizhou county-level units; "
     "520123 is Xiuwen; Shuicheng and Qianxi also under their 2023 codes 520204, 520581). "
     "With --province (all 88 counties) or --counties CODE,CODE,... it builds many instances, "
     "--jobs at a time; --out-dir D writes them to D/instances and D/networks, ready for "
@@ -27,7 +27,7 @@ _HELP = (
 
 def province_codes() -> list[str]:
     """The 88 county codes of the Guizhou village list (sorted)."""
-    from optimizer._generator_geo import county_codes
+    from optimizer.synth import county_codes
 
     return county_codes()
 
@@ -77,8 +77,7 @@ def generate_many(codes: list[str], *, seed: int, product: str, instances_dir: P
                 results[code] = _generate_one(code, seed, product, instances_dir, networks_dir)
                 progress.update(bar, advance=1, last=code)
         else:
-            ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+            with process_pool(jobs, preload=("optimizer.synth",)) as pool:
                 futs = [pool.submit(_generate_one, c, seed, product, instances_dir,
                                     networks_dir) for c in codes]
                 for f in as_completed(futs):

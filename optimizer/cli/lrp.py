@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from optimizer._io import write_json
 
 
 class LrpFormat(StrEnum):
@@ -19,20 +18,6 @@ class LrpFormat(StrEnum):
 class Rounding(StrEnum):
     ceil = "ceil"
     floor = "floor"
-
-
-def write_json_atomic(path: Path, payload: dict[str, object]) -> None:
-    """Write ``payload`` as JSON to a temp file in ``path``'s directory, then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(payload, fh, indent=1)
-            fh.write("\n")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def lrp(
@@ -63,7 +48,7 @@ def lrp(
     if out is not None:
         payload = {"instance": inst.name, "format": format.value, "rounding": inst.rounding,
                    **sol.to_dict()}
-        write_json_atomic(out, payload)
+        write_json(out, payload)
     where = f", written to {out}" if out is not None else ""
     typer.echo(
         f"{inst.name}: cost {sol.objective:.0f} (opening {sol.opening_cost:.0f}, routes "
@@ -77,4 +62,4 @@ def register(app: typer.Typer) -> None:
     app.command("lrp")(lrp)
 
 
-__all__ = ["lrp", "register", "write_json_atomic"]
+__all__ = ["lrp", "register"]

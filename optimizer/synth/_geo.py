@@ -1,6 +1,6 @@
 """Geography for the instance generator: real places, synthetic positions, terrain and roads.
 
-Private helper of :mod:`optimizer.generator`. Everything random here draws from
+Private helper of :mod:`optimizer.synth.county`. Everything random here draws from
 ``numpy.random.default_rng([seed, stream, county])`` with a fixed stream number per step, so
 the road network does not depend on the product and each step is reproducible on its own.
 
@@ -153,8 +153,8 @@ def load_places(county_code: str) -> tuple[County, list[Township], list[VillageR
     if not villages:
         raise InstanceError.at(
             None, "--county", "unknown Guizhou county code", got=county_code,
-            fix="use a 6-digit code from optimizer/data/guizhou_county_seats.csv or the "
-                "county_code column of optimizer/data/guizhou_villages_nbs2023.csv.gz "
+            fix="use a 6-digit code from optimizer/synth/data/guizhou_county_seats.csv or the "
+                "county_code column of optimizer/synth/data/guizhou_villages_nbs2023.csv.gz "
                 "(e.g. 520123 Xiuwen)",
         )
     villages.sort(key=lambda v: v.code)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from optimizer._io import atomic_path
 
 
 class ClassicFormat(StrEnum):
@@ -42,15 +42,8 @@ def route(
     problem = read_classic(file, format.value if format is not None else None)
     sol = solve_routing(problem, time_limit_s=time_limit, seed=seed, engine=engine)
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-        os.close(fd)
-        try:
+        with atomic_path(out) as tmp:
             write_solution(tmp, sol)
-            os.replace(tmp, out)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
     where = f", written to {out}" if out is not None else ""
     typer.echo(
         f"{problem.name}: cost {sol.objective:.2f}, {len(sol.routes)} routes, "

@@ -112,6 +112,7 @@ def batch(
         "--dry-run", help="List the tasks (key, family, label, status so far) and exit.")
     ] = False,
 ) -> None:
+    from optimizer._io import write_csv
     from optimizer.batch import (
         TASK_COLUMNS,
         TaskDefaults,
@@ -120,7 +121,6 @@ def batch(
         read_results,
         run_batch,
         summarise,
-        write_csv_atomic,
         write_summary_csv,
     )
 
@@ -185,7 +185,7 @@ def batch(
         write_summary_csv(csv_path, summary)
         console.print(f"summary written to {csv_path}")
     if tasks_csv is not None:
-        write_csv_atomic(tasks_csv, TASK_COLUMNS, report.records)
+        write_csv(tasks_csv, TASK_COLUMNS, report.records)
         console.print(f"task table written to {tasks_csv}")
     if not report.all_ok:
         raise typer.Exit(code=1)

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import tempfile
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from optimizer._io import write_json
 from optimizer.errors import InstanceError
 from optimizer.formats.orlib import read_orlib_cap, read_orlib_pmed, read_orlib_uncap
 from optimizer.location import LocationResult, capacitated_fl, p_median, uncapacitated_fl
 
-__all__ = ["locate", "register", "solve_orlib_file", "write_json_atomic"]
+__all__ = ["locate", "register", "solve_orlib_file"]
 
 
 class OrlibFormat(StrEnum):
@@ -64,21 +62,6 @@ def result_to_json(problem: str, path: Path, res: LocationResult) -> dict[str, A
     return out
 
 
-def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    """Write JSON to a temp file in the same directory, then ``os.replace`` it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def locate(
     file: Annotated[Path, typer.Argument(help="Instance file (OR-Library format).")],
     format: Annotated[OrlibFormat, typer.Option("--format", help="Input file format.")],
@@ -91,7 +74,7 @@ def locate(
     """Solve a facility-location file (p-median, UFL or CFL) and write a JSON result."""
     problem, res = solve_orlib_file(file, format.value, time_limit_s=time_limit,
                                     capacity=capacity)
-    write_json_atomic(out, result_to_json(problem, file, res))
+    write_json(out, result_to_json(problem, file, res))
     typer.echo(f"{file.name}: {problem} {res.status} objective {res.objective:.6g} "
                f"gap {res.gap:.2e} in {res.seconds:.2f}s -> {out}")
 

@@ -1,0 +1,144 @@
+"""``coldchain solve [INSTANCE]``: plan sites, modules, pickup points and routes; KPIs vs today."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from optimizer.cli._common import InstanceArg, default_instance, out
+from optimizer.errors import InputError
+
+
+def solve(
+    instance: InstanceArg = None,
+    scenario: Annotated[list[str] | None, typer.Option(
+        "--scenario", "-s", help="Scenario id to plan; repeat for several (default: all).")
+    ] = None,
+    time_limit: Annotated[float, typer.Option(
+        "--time-limit", min=0.1,
+        help="Routing seconds per scenario and plan (split over depots).")] = 10.0,
+    seed: Annotated[int, typer.Option(help="Random seed (deterministic per seed and "
+                                      "--solution-limit).")] = 0,
+    solution_limit: Annotated[int | None, typer.Option(
+        "--solution-limit", min=1,
+        help="Stop each routing search after this many improving solutions "
+        "(deterministic runs).")] = None,
+    iterations: Annotated[int, typer.Option(
+        min=1, max=10, help="Location-routing rounds (route costs fed back into location).")
+    ] = 2,
+    location_time: Annotated[float, typer.Option(
+        "--location-time", min=0.1,
+        help="Seconds per location model solve (pickup points, then cold stores in every "
+        "round).")] = 20.0,
+    out_dir: Annotated[Path | None, typer.Option(
+        "--out", help="Write plan.json, plan.gpkg, kpis.csv, report.md, charts and map.html "
+        "into this directory.")] = None,
+    jobs: Annotated[int, typer.Option(
+        "--jobs", "-j", min=1, max=64,
+        help="Worker processes for routing the scenario days (same plan for any value).")
+    ] = 2,
+    baseline_only: Annotated[bool, typer.Option(
+        "--baseline-only", help="Only route today's sites and fleet for one scenario "
+        "(quick look; --scenario picks it, default peak).")] = False,
+) -> None:
+    """Plan sites, modules, pickup points and routes for every scenario; print KPIs vs today."""
+    from optimizer.limits import Limits
+    from optimizer.solve import load_instance
+
+    inst = load_instance(default_instance(instance))
+    limits = Limits(time_s=time_limit, solution_limit=solution_limit)
+    if baseline_only:
+        _solve_baseline(inst, (scenario or ["peak"])[0], limits, seed)
+        return
+    from optimizer.planning.planner import plan
+    from optimizer.report import print_kpi_table, write_outputs
+
+    if out_dir is not None:
+        _check_out_dir(inst, out_dir)
+    with out.status(f"Planning {inst.name}...") as status:
+        planning = plan(inst, scenarios=scenario, limits=limits, seed=seed,
+                        iterations=iterations, location_time_s=location_time, jobs=jobs,
+                        progress=lambda msg: status.update(f"Planning {inst.name}: {msg}..."))
+    res = planning.result
+    _print_sites(inst, res)
+    print_kpi_table(res, out)
+    checked = all(o.day.checked for o in res.outcomes)
+    out.print(f"every routed day passed the independent checker: {checked}; "
+              f"{res.runtime_s:.0f} s, seed {res.seed}, routing {time_limit:g} s per scenario "
+              "and plan")
+    if out_dir is not None:
+        paths = write_outputs(out_dir, inst, res, networks=planning.networks,
+                              matrices=planning.matrices)
+        out.print(f"wrote {len(paths)} files to {out_dir}: "
+                  + ", ".join(p.name for p in paths))
+
+
+def _check_out_dir(inst: object, out_dir: Path) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError.at(out_dir, "--out", "exists and is not a directory",
+                            fix="give a directory path")
+
+
+def _print_sites(inst, res) -> None:  # type: ignore[no-untyped-def]
+    stores = {s.id: s for s in inst.cold_store_sites}
+    today = {s.id: s.existing_modules for s in inst.cold_store_sites if s.existing}
+    t = Table("season", "cold stores open (modules)", "modules", "today", "status",
+              title="Cold storage per season (location model)")
+    for ss in res.seasons:
+        sites = ", ".join(f"{stores[sid].name} ({n})" for sid, n in sorted(ss.modules.items())
+                          if n > 0)
+        gap = abs(ss.objective_yuan - ss.bound_yuan) / max(1.0, abs(ss.objective_yuan))
+        t.add_row(ss.season, sites or "-", str(sum(ss.modules.values())),
+                  str(sum(today.values())), f"{ss.status} (gap {gap:.1e})")
+    out.print(t)
+    existing = {p.id for p in inst.pickup_sites if p.existing}
+    new = [p for p in res.pickup_points if p not in existing]
+    base = next((o for o in res.outcomes if o.plan == "baseline"), None)
+    plan_o = next((o for o in res.outcomes if o.plan == "plan"), None)
+    line = (f"pickup points: {len(res.pickup_points)} ({len(existing)} today + {len(new)} new, "
+            f"{res.pickup_status})")
+    if base is not None and plan_o is not None:
+        line += (f"; villages within {inst.operations.coverage_radius_min:g} min: "
+                 f"{plan_o.kpis.village_coverage_pct:.1f}% (today "
+                 f"{base.kpis.village_coverage_pct:.1f}%)")
+    out.print(line)
+
+
+def _solve_baseline(inst, scenario: str, limits, seed: int) -> None:  # type: ignore[no-untyped-def]
+    from optimizer.solve import solve as solve_fn
+
+    with out.status(f"Routing {inst.name} / {scenario} ({limits.time_s:g} s limit)..."):
+        res = solve_fn(inst, scenario=scenario, limits=limits, seed=seed)
+    k = res.kpis
+    out.print(f"[bold]{inst.name}[/bold], scenario [bold]{res.scenario}[/bold], "
+              "today's sites and fleet")
+    t = Table("figure", "value")
+    t.add_row("cost per order (yuan)", f"{k.cost_per_order_yuan:.2f}")
+    t.add_row("spoilage (% of produce mass)", f"{k.spoilage_mass_pct:.2f}")
+    t.add_row("villages within "
+              f"{inst.operations.coverage_radius_min:g} min of a pickup point (%)",
+              f"{k.village_coverage_pct:.1f}")
+    t.add_row("households covered (%)", f"{k.household_coverage_pct:.1f}")
+    t.add_row("cold-chain coverage (% pre-cooled in time)", f"{k.cold_chain_pct:.1f}")
+    t.add_row("orders handled", f"{k.orders:,.0f}")
+    t.add_row("produce collected / ready (t)", f"{k.collected_kg / 1000:,.1f} / "
+              f"{k.produce_kg / 1000:,.1f}")
+    t.add_row("parcels not delivered", f"{k.parcels_dropped:,.0f}")
+    t.add_row("logistics cost (yuan/day)", f"{k.logistics_cost_yuan:,.0f}")
+    t.add_row("km driven", f"{k.distance_km:,.1f}")
+    t.add_row("vehicles used", f"{k.vehicles_used}")
+    out.print(t)
+    out.print(f"routes {len(res.day.routes)}, checked: {res.day.checked}, "
+              f"engine {res.day.engine} ({res.day.solver_status}), "
+              f"{res.runtime_s:.1f} s, seed {res.seed}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``solve`` command to ``app``."""
+    app.command("solve")(solve)
+
+
+__all__ = ["register", "solve"]
