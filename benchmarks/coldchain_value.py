@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from optimizer.planning.baseline import baseline_facilities  # noqa: E402
 from optimizer.planning.day import build_day_problem, to_day_plan  # noqa: E402
-from optimizer.planning.fleet import fleet_counts  # noqa: E402
+from optimizer.planning.fleet import home_fleet  # noqa: E402
 from optimizer.planning.kpi import evaluate  # noqa: E402
 from optimizer.planning.matrices import build_matrices, load_instance_network  # noqa: E402
 from optimizer.planning.scenario import day_volumes  # noqa: E402
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     minutes_to = mats.minutes_to([v.id for v in inst.villages], list(fac.pickup_points))
     rows: list[dict[str, object]] = []
     for fleet_name in args.fleets.split(","):
-        fleet = fleet_counts(inst, baseline=fleet_name == "baseline")
+        fleet = home_fleet(inst, baseline=fleet_name == "baseline")
         day = build_day_problem(inst, mats.by_vehicle_type, fac, orders, produce, fleet)
         true_p = day.problem
         blind_p = spoilage_blind(true_p)

@@ -17,9 +17,9 @@ from optimizer.instance import Instance
 from optimizer.limits import Limits
 from optimizer.planning.baseline import baseline_facilities
 from optimizer.planning.day import plan_day
-from optimizer.planning.fleet import fleet_counts
+from optimizer.planning.fleet import home_fleet
 from optimizer.planning.matrices import build_matrices, load_instance_network
-from optimizer.planning.scenario import apply_scenario, day_volumes
+from optimizer.planning.scenario import day_volumes, scenario_network
 from optimizer.plans import DayPlan, FacilityPlan, Kpis
 from optimizer.roads import RoadNetwork
 
@@ -37,6 +37,8 @@ class Result:
     seed: int
     limits: Limits
     notes: tuple[str, ...] = field(default=())
+    #: roads closed on the day (edge ids): listed by the scenario and its closure sample 0
+    closed_edges: tuple[str, ...] = ()
 
 
 def load_instance(path: str | Path) -> Instance:
@@ -53,28 +55,29 @@ def solve(
     limits: Limits | None = None,
     seed: int = 0,
 ) -> Result:
-    """Plan one representative day of ``scenario`` and return the checked plan with KPIs.
+    """Route one representative day of ``scenario`` on today's sites; return it with KPIs.
 
-    Today this routes the baseline facilities (existing cold stores, pickup points and the
-    baseline fleet, or the full fleet with ``baseline=False``) with OR-Tools; every plan
-    passes :func:`optimizer.routing.verify.verify` before it is returned.
+    Today's cold stores, modules and pickup points (:func:`baseline_facilities`) with
+    today's fleet at its home depots (or the full fleet with ``baseline=False``), on the
+    scenario's roads (closure sample 0), routed exactly as :func:`optimizer.plan` routes
+    the baseline (:func:`optimizer.planning.day.route_day`); every route passes
+    :func:`optimizer.routing.verify.verify` before it is returned.
     """
     t0 = time.perf_counter()
     limits = limits or Limits()
     sc = instance.scenario(scenario)
     base_net = network if network is not None else load_instance_network(instance)
     matrices = build_matrices(instance, base_net)  # validates snapping and reachability
-    net = apply_scenario(base_net, sc)
+    net, closed = scenario_network(base_net, sc)
     if net is not base_net:
         matrices = build_matrices(instance, net, check=False)
     _, produce = day_volumes(instance, sc)
     facilities = baseline_facilities(instance, matrices, produce)
-    fleet = fleet_counts(instance, baseline=baseline)
-    day, kpis = plan_day(instance, sc, facilities, matrices, fleet=fleet, limits=limits,
-                         seed=seed)
+    fleet = home_fleet(instance, baseline=baseline)
+    day, kpis = plan_day(instance, sc, facilities, matrices, fleet, limits=limits, seed=seed)
     return Result(
         instance=instance.name, scenario=sc.id, facilities=facilities, day=day, kpis=kpis,
-        runtime_s=time.perf_counter() - t0, seed=seed, limits=limits,
+        runtime_s=time.perf_counter() - t0, seed=seed, limits=limits, closed_edges=closed,
     )
 
 

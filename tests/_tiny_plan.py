@@ -17,7 +17,9 @@ def tiny_outcomes(tiny, net, scenario: str, *,
     base = solve(tiny, scenario=scenario, network=net, limits=LIMITS, seed=0)
     full = solve(tiny, scenario=scenario, network=net, limits=LIMITS, seed=0, baseline=False)
     return [
-        ScenarioOutcome(scenario, "baseline", base.facilities, base.day, base.kpis),
+        ScenarioOutcome(scenario, "baseline", base.facilities, base.day, base.kpis,
+                        closed_edges=base.closed_edges),
         ScenarioOutcome(scenario, "plan", replace(full.facilities, name="plan"), full.day,
-                        replace(full.kpis, plan="plan"), robust_village_coverage_pct=robust_pct),
+                        replace(full.kpis, plan="plan"), robust_village_coverage_pct=robust_pct,
+                        closed_edges=full.closed_edges),
     ]

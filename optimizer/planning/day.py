@@ -1,25 +1,34 @@
-"""Adapter: a cold-chain day (instance, facilities, volumes) -> a matrix-level RoutingProblem.
+"""One day of a county: the routing problems of a day and the one way a day is routed.
 
-First mile: each village's produce assigned to a cold store is split into lots of at most
-``operations.lot_kg`` (and at most the largest vehicle that may collect it), each an
-optional pickup stop whose drop penalty is the value lost if it is left to the ambient
-channel. Last mile: the parcels for each open pickup point leave the hub as delivery stops.
-Vehicles are route slots: ``count`` vehicles x ``max_trips`` trips, chained in time.
+:func:`route_day` routes every day the tool plans, today's network and the plan alike: one
+routing problem per depot (the depot's vehicles, the produce lots assigned to it, and at
+the hub the parcels), each solved by :func:`optimizer.routing.solve_routing` within its
+share of the time, checked by :func:`optimizer.routing.verify.verify`, and merged.
+:func:`plan_day` adds the day's KPIs. Depots share nothing (a lot goes to the cold store
+it is assigned to; parcels leave the hub), so routing them apart loses no plan.
+
+:func:`build_day_problem` states a day as a matrix-level :class:`RoutingProblem` by the
+rules of :mod:`optimizer.planning.rules`: each produce lot is an optional pickup stop (its
+drop penalty the value lost on the ambient channel), each parcel lot an optional delivery
+stop from the hub, each vehicle ``max_trips`` chained route slots. :func:`to_day_plan`
+reads a solution back in instance terms (minutes, kg, km, yuan) and
+:func:`to_routing_solution` does the reverse, so that both checkers can judge one plan.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
 from optimizer.errors import InfeasibleError
 from optimizer.instance import Instance, Scenario, VehicleType
 from optimizer.limits import Limits
+from optimizer.planning.fleet import vehicle_numbers
 from optimizer.planning.kpi import evaluate
 from optimizer.planning.matrices import Matrices
+from optimizer.planning.rules import DayRules, split_kg, vehicle_id
 from optimizer.planning.scenario import day_volumes
 from optimizer.plans import DayPlan, FacilityPlan, Kpis, PlannedRoute, PlannedStop
 from optimizer.roads import UNREACHABLE, TravelMatrix
@@ -28,17 +37,18 @@ from optimizer.routing.problem import (
     FEN_PER_YUAN,
     CostBreakdown,
     Matrix,
+    RouteSolution,
     RoutingProblem,
     RoutingSolution,
     Stop,
     Vehicle,
+    Visit,
 )
 from optimizer.routing.solve import time_shares
+from optimizer.routing.verify import evaluate as evaluate_routes
 from optimizer.routing.verify import verify
 
-# A parcel that cannot go out today is compensated (yuan per parcel): an ASSUMPTION, so that
-# an overloaded day drops the cheapest work first instead of failing.
-PARCEL_DROP_YUAN = 15.0
+Fleet = Mapping[str, Mapping[str, int]]  # vehicle type id -> depot id -> vehicles
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,25 +80,22 @@ def build_day_problem(
     facilities: FacilityPlan,
     orders: Mapping[str, float],
     produce_kg: Mapping[str, float],
-    fleet: Mapping[str, int] | Mapping[str, Mapping[str, int]],
+    fleet: Fleet,
     *,
+    depots: Collection[str] | None = None,
     name: str = "",
 ) -> DayProblem:
-    """Build the day's RoutingProblem.
+    """Build the day's RoutingProblem (rules: :mod:`optimizer.planning.rules`).
 
     ``matrices`` maps vehicle-type id -> travel matrix over the instance's site ids;
-    ``orders`` and ``produce_kg`` are per village per day; ``fleet`` gives vehicles per type,
-    either a count (based at the type's depot) or a mapping depot id -> count. Parcels are
-    delivered only when the hub is among the depots.
+    ``orders`` and ``produce_kg`` are per village per day; ``fleet`` gives the vehicles of
+    each type at each depot (numbered across depots, :func:`vehicle_numbers`). With
+    ``depots``, only those depots' vehicles and work are in the problem: the produce lots
+    assigned to them, and the parcels when the hub is among them.
     """
-    ops = instance.operations
-    prod = instance.product
-    value_fen = prod.value_yuan_per_kg * FEN_PER_YUAN
-    theta_amb = prod.decay_per_h(prod.ambient_temp_c)
-    day_start_s = ops.day_start_min * 60
-    day_end_s = ops.day_end_min * 60
-    ready_s = ops.harvest_ready_min * 60
-    deadline_s = int(ready_s + ops.precool_deadline_h * 3600)
+    rules = DayRules.of(instance)
+    hub = rules.hub
+    wanted = None if depots is None else set(depots)
 
     # ---- vehicle slots -------------------------------------------------------------
     node_sites: list[str] = []
@@ -100,34 +107,33 @@ def build_day_problem(
             node_sites.append(site)
         return node_of[site]
 
+    numbers = vehicle_numbers(fleet)
     vehicles: list[Vehicle] = []
     slot_types: list[VehicleType] = []
     slot_trip: list[int] = []
     for vt in instance.vehicle_types:
-        spec = fleet.get(vt.id, 0)
-        per_depot = {vt.depot: int(spec)} if isinstance(spec, int | float) else dict(spec)
-        for depot in sorted(per_depot):
-            tag = vt.id if depot == vt.depot else f"{vt.id}@{depot}"
-            for k in range(int(per_depot[depot])):
+        for depot in sorted(fleet.get(vt.id, {})):
+            if wanted is not None and depot not in wanted:
+                continue
+            for number in numbers.get((vt.id, depot), ()):
                 prev: int | None = None
                 for trip in range(vt.max_trips):
                     dn = depot_node(depot)
                     vehicles.append(Vehicle(
-                        id=f"{tag}#{k + 1}" + (f"/trip{trip + 1}" if vt.max_trips > 1 else ""),
+                        id=vehicle_id(vt.id, number, trip, vt.max_trips),
                         type_id=vt.id,
                         start=dn,
                         end=dn,
                         capacity_kg=int(vt.capacity_kg),
                         profile=vt.id,
-                        fixed_fen=int(round(vt.fixed_cost_yuan_per_day * FEN_PER_YUAN))
-                        if trip == 0 else 0,
+                        fixed_fen=int(round(rules.fixed_yuan(vt, trip) * FEN_PER_YUAN)),
                         fen_per_km=vt.cost_yuan_per_km * FEN_PER_YUAN,
                         fen_per_h=vt.refrigeration_yuan_per_h * FEN_PER_YUAN,
-                        spoil_fen_per_kg_h=value_fen * prod.decay_per_h(vt.temperature_c),
-                        shift_start_s=day_start_s,
-                        shift_end_s=day_end_s,
+                        spoil_fen_per_kg_h=rules.ride_yuan_per_kg_h(vt) * FEN_PER_YUAN,
+                        shift_start_s=rules.day_start_s,
+                        shift_end_s=rules.day_end_s,
                         after=prev,
-                        reload_s=int(ops.reload_min * 60),
+                        reload_s=rules.reload_s,
                     ))
                     slot_types.append(vt)
                     slot_trip.append(trip)
@@ -136,11 +142,7 @@ def build_day_problem(
     # ---- stops -----------------------------------------------------------------------
     stops: list[Stop] = []
     infos: list[StopInfo] = []
-    hub = instance.operations.hub
     index = {k: {s: i for i, s in enumerate(m.ids)} for k, m in matrices.items()}
-
-    def allowed(pred) -> tuple[int, ...]:  # type: ignore[no-untyped-def]
-        return tuple(i for i, v in enumerate(vehicles) if pred(i, v))
 
     def reachable(vi: int, site: str, depot: str) -> bool:
         m = matrices[slot_types[vi].id]
@@ -148,67 +150,56 @@ def build_day_problem(
         a, b = idx[site], idx[depot]
         return bool(m.duration_s[b, a] < UNREACHABLE and m.duration_s[a, b] < UNREACHABLE)
 
-    def service_s(kg: float) -> int:
-        return int(round(60 * (ops.service_min_per_stop + ops.service_min_per_t * kg / 1000.0)))
-
-    # last mile: parcels per pickup point
+    # last mile: parcels per pickup point, from the hub
     parcels_at: dict[str, float] = {}
-    for vid, pp in facilities.village_pickup.items():
-        parcels_at[pp] = parcels_at.get(pp, 0.0) + orders.get(vid, 0.0)
+    if wanted is None or hub in wanted:
+        for vid, pp in facilities.village_pickup.items():
+            parcels_at[pp] = parcels_at.get(pp, 0.0) + orders.get(vid, 0.0)
     hub_capacities = [v.capacity_kg for v in vehicles if node_sites[v.start] == hub]
+    tw_start, tw_end = rules.window_s("delivery")
     for pp in sorted(parcels_at):
-        parcels = parcels_at[pp]
-        kg_total = parcels * prod.order_kg
-        if kg_total <= 0:
-            continue
         cands = [
             i for i, v in enumerate(vehicles)
             if node_sites[v.start] == hub and reachable(i, pp, hub)
         ]
         cap = max((vehicles[i].capacity_kg for i in cands), default=max(hub_capacities, default=1))
-        lot = min(ops.lot_kg, cap)
-        n_lots = max(1, math.ceil(kg_total / lot - 1e-9))
-        for k in range(n_lots):
-            kg = kg_total / n_lots
-            sid = f"deliver:{pp}" + (f"#{k + 1}" if n_lots > 1 else "")
-            n_par = parcels / n_lots
+        lots = split_kg(parcels_at[pp] * rules.order_kg, min(rules.lot_kg, cap))
+        for k, kg in enumerate(lots):
+            sid = f"deliver:{pp}" + (f"#{k + 1}" if len(lots) > 1 else "")
             stops.append(Stop(
-                id=sid, node=_dup(node_sites, pp), delivery_kg=int(round(kg)),
-                service_s=service_s(kg), tw_start_s=day_start_s, tw_end_s=day_end_s,
-                drop_penalty_fen=int(round(n_par * PARCEL_DROP_YUAN * FEN_PER_YUAN)),
+                id=sid, node=_dup(node_sites, pp), delivery_kg=kg,
+                service_s=rules.service_s(kg), tw_start_s=tw_start, tw_end_s=tw_end,
+                drop_penalty_fen=int(round(rules.parcel_drop_yuan(kg) * FEN_PER_YUAN)),
                 allowed_vehicles=tuple(i for i in cands if vehicles[i].capacity_kg >= kg),
             ))
-            infos.append(StopInfo(sid, pp, "delivery", kg, parcels=n_par))
+            infos.append(StopInfo(sid, pp, "delivery", float(kg), parcels=kg / rules.order_kg))
 
     # first mile: produce lots to their assigned cold store
-    lost_if_dropped = 1.0 - math.exp(-theta_amb * prod.uncollected_ambient_h)
+    tw_start, tw_end = rules.window_s("pickup")
     for vid in sorted(facilities.produce_to_store):
         for store, kg_total in facilities.produce_to_store[vid]:
-            kg_total = min(kg_total, produce_kg.get(vid, 0.0))
-            if kg_total <= 0:
+            if wanted is not None and store not in wanted:
                 continue
             cands = [
                 i for i, v in enumerate(vehicles)
-                if node_sites[v.end] == store
-                and (slot_types[i].refrigerated or not prod.perishable_requires_reefer)
+                if node_sites[v.end] == store and rules.may_collect(slot_types[i])
                 and reachable(i, vid, store)
             ]
             cap = max((vehicles[i].capacity_kg for i in cands), default=0)
-            lot = min(ops.lot_kg, cap) if cap > 0 else ops.lot_kg
-            n_lots = max(1, math.ceil(kg_total / lot - 1e-9))
-            for k in range(n_lots):
-                kg = kg_total / n_lots
-                sid = f"collect:{vid}@{store}" + (f"#{k + 1}" if n_lots > 1 else "")
-                node = _dup(node_sites, vid)
+            lots = split_kg(min(kg_total, produce_kg.get(vid, 0.0)),
+                            min(rules.lot_kg, cap) if cap > 0 else rules.lot_kg)
+            for k, kg in enumerate(lots):
+                sid = f"collect:{vid}@{store}" + (f"#{k + 1}" if len(lots) > 1 else "")
                 stops.append(Stop(
-                    id=sid, node=node, pickup_kg=int(round(kg)), service_s=service_s(kg),
-                    tw_start_s=ready_s, tw_end_s=day_end_s,
-                    ready_s=ready_s, wait_fen_per_h=value_fen * theta_amb * kg,
-                    deadline_s=deadline_s,
-                    drop_penalty_fen=int(round(value_fen * kg * lost_if_dropped)),
+                    id=sid, node=_dup(node_sites, vid), pickup_kg=kg,
+                    service_s=rules.service_s(kg), tw_start_s=tw_start, tw_end_s=tw_end,
+                    ready_s=rules.ready_s, wait_fen_per_h=rules.wait_yuan_per_kg_h() * kg
+                    * FEN_PER_YUAN,
+                    deadline_s=rules.deadline_s,
+                    drop_penalty_fen=int(round(rules.produce_drop_yuan(kg) * FEN_PER_YUAN)),
                     allowed_vehicles=tuple(i for i in cands if vehicles[i].capacity_kg >= kg),
                 ))
-                infos.append(StopInfo(sid, vid, "pickup", kg, store=store))
+                infos.append(StopInfo(sid, vid, "pickup", float(kg), store=store))
 
     # ---- matrices over problem nodes ---------------------------------------------------
     mats: dict[str, Matrix] = {}
@@ -293,19 +284,20 @@ def to_day_plan(
     )
 
 
-# ----------------------------------------------------------------------------- a day
-
-
-def _restrict(facilities: FacilityPlan, depot: str, hub: str) -> FacilityPlan:
-    return replace(
-        facilities,
-        produce_to_store={
-            v: tuple((s, kg) for s, kg in shares if s == depot)
-            for v, shares in facilities.produce_to_store.items()
-            if any(s == depot for s, _ in shares)
-        },
-        village_pickup=dict(facilities.village_pickup) if depot == hub else {},
-    )
+def to_routing_solution(day: DayProblem, plan: DayPlan) -> RoutingSolution:
+    """The matrix-level solution of ``day`` that ``plan`` (one of its days, possibly edited)
+    stands for: routes by vehicle slot id, stops by stop id, times in whole seconds. The
+    objective is the plan's (fen). Raises KeyError for a vehicle or stop id ``day`` lacks."""
+    slot = {v.id: i for i, v in enumerate(day.problem.vehicles)}
+    stop = {s.id: i for i, s in enumerate(day.problem.stops)}
+    routes = []
+    for r in plan.routes:
+        visits = tuple(Visit(stop[s.stop_id], int(round(s.arrival_min * 60)),
+                             int(round(s.start_min * 60))) for s in r.stops)
+        routes.append(RouteSolution(slot[r.vehicle_id], visits, int(round(r.start_min * 60)),
+                                    int(round(r.end_min * 60))))
+    return RoutingSolution(tuple(routes), tuple(stop[d] for d in plan.dropped),
+                           plan.objective_yuan * FEN_PER_YUAN)
 
 
 def _merge(scenario: str, parts: list[DayPlan]) -> DayPlan:
@@ -327,40 +319,56 @@ def _merge(scenario: str, parts: list[DayPlan]) -> DayPlan:
     )
 
 
-def route_scenario(
+def _solve_checked(day: DayProblem, *, scenario: str, time_limit_s: float,
+                   solution_limit: int | None, seed: int) -> DayPlan:
+    """Solve one depot's problem (all its work dropped when it has no vehicle), check it."""
+    if day.problem.vehicles:
+        sol = solve_routing(day.problem, time_limit_s=time_limit_s, seed=seed,
+                            solution_limit=solution_limit)
+    else:
+        idle = RoutingSolution((), tuple(range(len(day.problem.stops))), 0.0, "no vehicle")
+        parts, _ = evaluate_routes(day.problem, idle)
+        sol = RoutingSolution((), idle.dropped, parts.total, "no vehicle", "none")
+    breakdown = verify(day.problem, sol)
+    return to_day_plan(day, sol, breakdown, scenario=scenario, checked=True)
+
+
+def route_day(
     instance: Instance,
     scenario: Scenario,
     facilities: FacilityPlan,
     matrices: Matrices,
-    fleet: Mapping[str, Mapping[str, int]],
+    fleet: Fleet,
     *,
-    time_limit_s: float,
-    solution_limit: int | None,
-    seed: int,
+    limits: Limits,
+    seed: int = 0,
 ) -> DayPlan:
     """Route one day of ``scenario``: one checked routing problem per depot, merged.
 
-    ``time_limit_s`` is the whole day's search time, split over the depots by
-    :func:`optimizer.routing.solve.time_shares`.
+    The depots are those with vehicles, with produce assigned, and the hub when parcels go
+    out; ``limits.time_s`` is the whole day's search time, split over the depots in
+    proportion to their stops (:func:`optimizer.routing.solve.time_shares`). Raises
+    :class:`InfeasibleError` when the fleet has no vehicle at all.
     """
+    if not any(n > 0 for per in fleet.values() for n in per.values()):
+        raise InfeasibleError(f"{instance.source}: vehicles: the {facilities.name} fleet has no "
+                              "vehicle; set count/baseline_count > 0 for a vehicle type")
     orders, produce = day_volumes(instance, scenario)
-    hub = instance.operations.hub
-    depots = sorted({d for per in fleet.values() for d, n in per.items() if n > 0})
+    depots = {d for per in fleet.values() for d, n in per.items() if n > 0}
+    depots |= {store for shares in facilities.produce_to_store.values() for store, _ in shares}
+    if facilities.village_pickup:
+        depots.add(instance.operations.hub)
     jobs = []
-    for depot in depots:
-        sub_fac = _restrict(facilities, depot, hub)
-        sub_fleet = {t: {depot: per[depot]} for t, per in fleet.items() if per.get(depot, 0)}
-        day = build_day_problem(instance, matrices.by_vehicle_type, sub_fac, orders, produce,
-                                sub_fleet, name=f"{instance.name}/{scenario.id}/{depot}")
+    for depot in sorted(depots):
+        day = build_day_problem(instance, matrices.by_vehicle_type, facilities, orders, produce,
+                                fleet, depots=(depot,),
+                                name=f"{instance.name}/{scenario.id}/{facilities.name}/{depot}")
         if day.problem.stops:
             jobs.append(day)
-    shares = time_shares(time_limit_s, [len(d.problem.stops) for d in jobs])
-    parts = []
-    for day, share in zip(jobs, shares, strict=True):
-        sol = solve_routing(day.problem, time_limit_s=share, seed=seed,
-                            solution_limit=solution_limit)
-        breakdown = verify(day.problem, sol)
-        parts.append(to_day_plan(day, sol, breakdown, scenario=scenario.id, checked=True))
+    shares = time_shares(limits.time_s, [len(d.problem.stops) for d in jobs])
+    parts = [_solve_checked(day, scenario=scenario.id, time_limit_s=share,
+                            solution_limit=limits.solution_limit, seed=seed)
+             for day, share in zip(jobs, shares, strict=True)]
     return _merge(scenario.id, parts)
 
 
@@ -369,24 +377,35 @@ def plan_day(
     scenario: Scenario,
     facilities: FacilityPlan,
     matrices: Matrices,
+    fleet: Fleet,
     *,
-    fleet: Mapping[str, int],
     limits: Limits,
     seed: int = 0,
 ) -> tuple[DayPlan, Kpis]:
-    """Route one representative day of ``scenario`` for ``facilities``; check; compute KPIs."""
+    """Route one representative day of ``scenario`` (:func:`route_day`) and compute its
+    KPIs (:func:`optimizer.planning.kpi.evaluate`)."""
+    day = route_day(instance, scenario, facilities, matrices, fleet, limits=limits, seed=seed)
+    return day, day_kpis(instance, scenario, facilities, day, matrices)
+
+
+def day_kpis(instance: Instance, scenario: Scenario, facilities: FacilityPlan, day: DayPlan,
+             matrices: Matrices) -> Kpis:
+    """KPIs of a routed day (coverage on the scenario's travel matrices)."""
     orders, produce = day_volumes(instance, scenario)
-    day = build_day_problem(instance, matrices.by_vehicle_type, facilities, orders, produce,
-                            fleet, name=f"{instance.name}/{scenario.id}/{facilities.name}")
-    if not day.problem.vehicles:
-        raise InfeasibleError(f"{instance.source}: vehicles: the {facilities.name} fleet has no "
-                              "vehicle; set count/baseline_count > 0 for a vehicle type")
-    sol = solve_routing(day.problem, time_limit_s=limits.time_s, seed=seed,
-                        solution_limit=limits.solution_limit)
-    breakdown = verify(day.problem, sol)
-    plan = to_day_plan(day, sol, breakdown, scenario=scenario.id, checked=True)
     minutes_to = matrices.minutes_to([v.id for v in instance.villages],
                                      list(facilities.pickup_points))
-    kpis = evaluate(instance, scenario, facilities, plan, orders=orders, produce_kg=produce,
+    return evaluate(instance, scenario, facilities, day, orders=orders, produce_kg=produce,
                     minutes_to=minutes_to)
-    return plan, kpis
+
+
+__all__ = [
+    "DayProblem",
+    "Fleet",
+    "StopInfo",
+    "build_day_problem",
+    "day_kpis",
+    "plan_day",
+    "route_day",
+    "to_day_plan",
+    "to_routing_solution",
+]

@@ -9,9 +9,25 @@ from optimizer.instance import Instance
 from optimizer.plans import FacilityPlan
 
 
-def fleet_counts(instance: Instance, *, baseline: bool) -> dict[str, int]:
-    """Vehicles available per type: today's (``baseline_count``) or the plan's ``count``."""
-    return {vt.id: (vt.baseline_count if baseline else vt.count) for vt in instance.vehicle_types}
+def home_fleet(instance: Instance, *, baseline: bool = True) -> dict[str, dict[str, int]]:
+    """Each type's vehicles at its home depot (``VehicleType.depot``): today's
+    ``baseline_count``, or with ``baseline=False`` the plan's ``count``."""
+    return {vt.id: {vt.depot: vt.baseline_count if baseline else vt.count}
+            for vt in instance.vehicle_types}
+
+
+def vehicle_numbers(fleet: Mapping[str, Mapping[str, int]]) -> dict[tuple[str, str],
+                                                                      tuple[int, ...]]:
+    """The numbers (1-based) of each type's vehicles at each depot: numbered across the
+    type's depots in sorted order, so ``TYPE#N`` names one vehicle of the whole fleet."""
+    out: dict[tuple[str, str], tuple[int, ...]] = {}
+    for type_id, per in fleet.items():
+        first = 1
+        for depot in sorted(per):
+            n = max(0, int(per[depot]))
+            out[(type_id, depot)] = tuple(range(first, first + n))
+            first += n
+    return out
 
 
 def place_fleet(
@@ -49,4 +65,4 @@ def place_fleet(
     return out
 
 
-__all__ = ["fleet_counts", "place_fleet"]
+__all__ = ["home_fleet", "place_fleet", "vehicle_numbers"]

@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -33,12 +33,13 @@ from optimizer._parallel import process_pool
 from optimizer.instance import Instance, Scenario
 from optimizer.limits import Limits
 from optimizer.planning.baseline import baseline_facilities
-from optimizer.planning.day import route_scenario
-from optimizer.planning.fleet import place_fleet
-from optimizer.planning.kpi import evaluate, facility_cost_per_day
+from optimizer.planning.day import day_kpis, plan_day, route_day
+from optimizer.planning.fleet import home_fleet, place_fleet
+from optimizer.planning.kpi import facility_cost_per_day
 from optimizer.planning.matrices import Matrices, build_matrices, load_instance_network
 from optimizer.planning.scenario import coverage_samples, day_volumes, scenario_networks
 from optimizer.planning.sites import choose_pickup_points, haul_estimate, locate_cold_stores
+from optimizer.planning.verify import check_result
 from optimizer.plans import DayPlan, FacilityPlan, Kpis, PlanningResult, ScenarioOutcome
 from optimizer.roads import RoadNetwork
 
@@ -61,18 +62,6 @@ Progress = Callable[[str], None]
 
 def _noop(_: str) -> None:
     return None
-
-
-# ----------------------------------------------------------------------------- routing
-
-
-def _kpis(instance: Instance, scenario: Scenario, facilities: FacilityPlan, day: DayPlan,
-          matrices: Matrices) -> Kpis:
-    orders, produce = day_volumes(instance, scenario)
-    minutes_to = matrices.minutes_to([v.id for v in instance.villages],
-                                     list(facilities.pickup_points))
-    return evaluate(instance, scenario, facilities, day, orders=orders, produce_kg=produce,
-                    minutes_to=minutes_to)
 
 
 def _robust_pct(instance: Instance, pickup_points: tuple[str, ...],
@@ -119,7 +108,9 @@ def plan(
     ``limits.time_s`` is the routing time per scenario and plan (split over depots);
     ``iterations`` location-routing rounds on the peak-like scenario (the season with the
     most produce). ``jobs`` processes route the scenario days in parallel (results do not
-    depend on it). Every routed day passes :func:`optimizer.routing.verify.verify`.
+    depend on it). Every routed day passes :func:`optimizer.routing.verify.verify`, and
+    the whole result passes the plan-level checker
+    (:func:`optimizer.planning.verify.check_result`) before it is returned.
     """
     t0 = time.perf_counter()
     jobs_n = max(1, int(jobs))
@@ -132,7 +123,7 @@ def plan(
     base = network if network is not None else load_instance_network(instance)
     say("road network and travel matrices")
     base_m = build_matrices(instance, base)
-    nets, closed = scenario_networks(instance, base, chosen)
+    nets, closed = scenario_networks(base, chosen)
     mats = {sc.id: (base_m if nets[sc.id] is base else
                     build_matrices(instance, nets[sc.id], check=False)) for sc in chosen}
     say("pickup points (robust set covering)")
@@ -161,10 +152,8 @@ def plan(
         orders, _ = day_volumes(instance, key_sc)
         fleet = place_fleet(instance, fac, orders)
         say(f"routing {key_sc.id} (plan), round {it + 1}")
-        day = route_scenario(instance, key_sc, fac, mats[key_sc.id], fleet,
-                             time_limit_s=limits.time_s, solution_limit=limits.solution_limit,
-                             seed=seed)
-        k = _kpis(instance, key_sc, fac, day, mats[key_sc.id])
+        day, k = plan_day(instance, key_sc, fac, mats[key_sc.id], fleet, limits=limits,
+                          seed=seed)
         total = total_cost_yuan(instance, fac, day, k, key_sc)
         history.append({"round": float(it + 1), "total_cost_yuan": total,
                         "cost_per_order_yuan": k.cost_per_order_yuan,
@@ -180,7 +169,7 @@ def plan(
     (seasons, per_sc), done = best[1], best[2]
 
     # every remaining routing job (plans of the other scenarios, every baseline) in a pool
-    base_fleet = {vt.id: {vt.depot: vt.baseline_count} for vt in instance.vehicle_types}
+    base_fleet = home_fleet(instance, baseline=True)
     tasks: dict[tuple[str, str], tuple] = {}
     facs: dict[tuple[str, str], FacilityPlan] = {}
     for sc in chosen:
@@ -202,7 +191,7 @@ def plan(
                 fac, day, k, _ = done[sc.id]
             else:
                 fac, day = facs[(sc.id, kind)], days[(sc.id, kind)]
-                k = _kpis(instance, sc, fac, day, mats[sc.id])
+                k = day_kpis(instance, sc, fac, day, mats[sc.id])
             robust = _robust_pct(instance, fac.pickup_points, cov[sc.id], cov_ids) \
                 if sc.closure_samples > 0 else None
             outcomes.append(ScenarioOutcome(sc.id, kind, fac, day, k, robust, closed[sc.id]))
@@ -210,16 +199,21 @@ def plan(
         instance=instance.name, seed=seed, time_limit_s=limits.time_s,
         solution_limit=limits.solution_limit, seasons=seasons, pickup_points=pickups,
         pickup_status=pickup_status, outcomes=tuple(outcomes), iterations=tuple(history),
-        runtime_s=time.perf_counter() - t0,
+        runtime_s=0.0,
     )
+    say("re-checking the whole plan (plan-level checker)")
+    _, violations = check_result(instance, result, network=base)
+    if violations:  # both checkers state the same rules: a disagreement is a bug
+        more = f" (+{len(violations) - 1} more)" if len(violations) > 1 else ""
+        raise RuntimeError(f"{instance.name}: the plan fails the plan-level checker: "
+                           f"{violations[0]}{more}")
+    result = replace(result, runtime_s=time.perf_counter() - t0)
     return Planning(result, nets, mats)
 
 
-def _route_job(args: tuple, time_limit_s: float, solution_limit: int | None,
-               seed: int) -> DayPlan:
+def _route_job(args: tuple, limits: Limits, seed: int) -> DayPlan:
     instance, sc, fac, matrices, fleet = args
-    return route_scenario(instance, sc, fac, matrices, fleet, time_limit_s=time_limit_s,
-                          solution_limit=solution_limit, seed=seed)
+    return route_day(instance, sc, fac, matrices, fleet, limits=limits, seed=seed)
 
 
 def _run_jobs(jobs: Mapping[tuple[str, str], tuple], n: int, limits: Limits,
@@ -227,11 +221,9 @@ def _run_jobs(jobs: Mapping[tuple[str, str], tuple], n: int, limits: Limits,
     """Route every job; in ``n`` worker processes when n > 1 (same results either way)."""
     keys = sorted(jobs)
     if n <= 1 or len(keys) <= 1:
-        return {k: _route_job(jobs[k], limits.time_s, limits.solution_limit, seed)
-                for k in keys}
+        return {k: _route_job(jobs[k], limits, seed) for k in keys}
     with process_pool(min(n, len(keys)), preload=("optimizer.planning.planner",)) as pool:
-        futures = {k: pool.submit(_route_job, jobs[k], limits.time_s, limits.solution_limit,
-                                  seed) for k in keys}
+        futures = {k: pool.submit(_route_job, jobs[k], limits, seed) for k in keys}
         return {k: f.result() for k, f in futures.items()}
 
 

@@ -83,19 +83,26 @@ def day_volumes(
     return orders, produce
 
 
+def scenario_network(base: RoadNetwork, scenario: Scenario) -> tuple[RoadNetwork,
+                                                                     tuple[str, ...]]:
+    """The road network a day of ``scenario`` is routed on (rain speeds, the listed closed
+    roads and closure sample 0) and its closed roads (sorted edge ids)."""
+    sample = 0 if scenario.closure_samples > 0 else None
+    shut = set(scenario.closed_edges)
+    if sample is not None:
+        shut |= set(sample_closures(base, scenario, sample))
+    return apply_scenario(base, scenario, sample=sample), tuple(sorted(shut))
+
+
 def scenario_networks(
-    instance: Instance, base: RoadNetwork, scenarios: Sequence[Scenario]
+    base: RoadNetwork, scenarios: Sequence[Scenario]
 ) -> tuple[dict[str, RoadNetwork], dict[str, tuple[str, ...]]]:
-    """The routed road network of each scenario (closure sample 0) and its closed roads."""
+    """The routed road network of each scenario (:func:`scenario_network`) and its closed
+    roads, keyed by scenario id."""
     nets: dict[str, RoadNetwork] = {}
     closed: dict[str, tuple[str, ...]] = {}
     for sc in scenarios:
-        sample = 0 if sc.closure_samples > 0 else None
-        nets[sc.id] = apply_scenario(base, sc, sample=sample)
-        shut = set(sc.closed_edges)
-        if sample is not None:
-            shut |= set(sample_closures(base, sc, 0))
-        closed[sc.id] = tuple(sorted(shut))
+        nets[sc.id], closed[sc.id] = scenario_network(base, sc)
     return nets, closed
 
 
@@ -119,4 +126,4 @@ def coverage_samples(
 
 
 __all__ = ["apply_scenario", "coverage_samples", "day_volumes", "sample_closures",
-           "scenario_networks"]
+           "scenario_network", "scenario_networks"]

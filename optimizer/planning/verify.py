@@ -8,16 +8,17 @@ recorded start time and stop order, and recomputes arrival and service times, lo
 distances, costs, what is left undone (dropped) and every KPI
 (:func:`optimizer.planning.kpi.evaluate`).
 
-Route semantics (those of the routing model, :mod:`optimizer.planning.day`):
+The rules are those of :mod:`optimizer.planning.rules` (the routing model is built from the
+same statement); this module only drives the routes itself:
 
 * a route leaves its depot at ``start_min`` loaded with all its parcels; arrival at a stop is
   the departure from the previous one plus the vehicle type's travel time; service starts at
-  ``max(arrival, window start)`` (produce lots: harvest-ready time; parcels: start of the
-  working day) and lasts ``service_min_per_stop + service_min_per_t x t`` minutes;
+  ``max(arrival, window start)`` and lasts the rules' service time for the stop's kg;
 * produce picked up is carried to the route's depot, the cold store that pre-cools it; the
-  route must end there within the working day and, if it carries produce, before the
-  pre-cooling deadline (harvest-ready + ``precool_deadline_h``);
-* trip k of a multi-trip vehicle starts at least ``reload_min`` after trip k-1 returns;
+  route must end there within the working day and, if it carries produce, by the
+  pre-cooling deadline;
+* a vehicle reads ``TYPE#N`` (N within the plan's fleet of that type) and keeps one depot;
+  trip k of a multi-trip vehicle starts at least the reload time after trip k-1 returns;
 * route cost = fixed cost (first trip) + cost per km x km + refrigeration per h x span.
 
 Violations are returned one per line, e.g.
@@ -34,9 +35,9 @@ from pathlib import Path
 from optimizer.errors import InstanceError, NetworkError
 from optimizer.formats.plan_json import read_plan_json
 from optimizer.instance import Instance, Scenario, VehicleType
-from optimizer.planning.day import PARCEL_DROP_YUAN
 from optimizer.planning.kpi import evaluate
 from optimizer.planning.matrices import Matrices, build_matrices
+from optimizer.planning.rules import DayRules, parse_vehicle_id
 from optimizer.planning.scenario import apply_scenario, day_volumes
 from optimizer.plans import (
     DayPlan,
@@ -67,11 +68,6 @@ def _slot_name(r: PlannedRoute) -> str:
     return r.vehicle_id if "/trip" in r.vehicle_id else f"{r.vehicle_id}/trip{r.trip + 1}"
 
 
-def _fixed_yuan(vt: VehicleType, trip: int) -> float:
-    """Fixed cost (yuan) of a route: the day's vehicle cost on its first trip, in whole fen."""
-    return round(vt.fixed_cost_yuan_per_day * 100) / 100.0 if trip == 0 else 0.0
-
-
 def _physical(r: PlannedRoute) -> str:
     return r.vehicle_id.split("/trip")[0]
 
@@ -88,11 +84,11 @@ class _Day:
         self.m = matrices
         self.tag = f"{scenario.id}/{outcome.plan}"
         self.v: list[str] = []
-        ops = instance.operations
-        self.day_start_s = ops.day_start_min * 60
-        self.day_end_s = ops.day_end_min * 60
-        self.ready_s = ops.harvest_ready_min * 60
-        self.deadline_s = int(self.ready_s + ops.precool_deadline_h * 3600)
+        self.rules = rules = DayRules.of(instance)
+        self.day_start_s = rules.day_start_s
+        self.day_end_s = rules.day_end_s
+        self.ready_s = rules.ready_s
+        self.deadline_s = rules.deadline_s
         self.orders, self.produce = day_volumes(instance, scenario)
         self.vtypes = {vt.id: vt for vt in instance.vehicle_types}
         self.stores = {s.id: s for s in instance.cold_store_sites}
@@ -125,6 +121,27 @@ class _Day:
             if pp not in pps:
                 self.add(f"parcels of {vid} go to pickup point {pp}, which is not open")
 
+    # ---- vehicles --------------------------------------------------------------------------
+    def available(self, vt: VehicleType) -> int:
+        """Vehicles of ``vt`` in this outcome's fleet: today's, or the plan's."""
+        return vt.baseline_count if self.o.plan == "baseline" else vt.count
+
+    def check_vehicle_id(self, r: PlannedRoute, vt: VehicleType, who: str) -> None:
+        """The id reads ``TYPE#N`` or ``TYPE#N/tripK``: its type, N within the fleet, K the
+        route's trip."""
+        parsed = parse_vehicle_id(r.vehicle_id)
+        avail = self.available(vt)
+        if parsed is None or parsed[0] != vt.id:
+            self.add(f"{who}: vehicle id should read {vt.id}#<n> (n = 1..{avail}) for a "
+                     f"{vt.id} vehicle")
+            return
+        _, number, trip = parsed
+        if number > avail:
+            self.add(f"{who}: vehicle number {number} exceeds the {avail} {vt.id} vehicles of "
+                     f"the {self.o.plan} fleet")
+        if trip is not None and trip != r.trip + 1:
+            self.add(f"{who}: the id names trip {trip}, but the route is trip {r.trip + 1}")
+
     # ---- routes --------------------------------------------------------------------------
     def _idx(self, tm: TravelMatrix) -> dict[str, int]:
         key = id(tm)
@@ -146,7 +163,7 @@ class _Day:
     def drive(self, r: PlannedRoute, vt: VehicleType) -> tuple[PlannedRoute, float, float]:
         """Re-drive ``r``; return the recomputed route, spoilage (yuan) and field waiting
         (yuan)."""
-        ops, prod = self.inst.operations, self.inst.product
+        ops, rules = self.inst.operations, self.rules
         who = _slot_name(r)
         open_stores = set(self.fac.cold_stores)
         pps = set(self.fac.pickup_points)
@@ -168,8 +185,6 @@ class _Day:
         if load > cap + KG_TOL:
             self.add(f"{who}: load {_kg(load)} of parcels at departure exceeds capacity "
                      f"{_kg(cap)}")
-        theta_amb = prod.decay_per_h(prod.ambient_temp_c)
-        value = prod.value_yuan_per_kg
         t = start_s
         prev = r.depot
         dist_m = 0
@@ -185,10 +200,9 @@ class _Day:
                 if st.delivery_kg > 0:
                     self.add(f"{at}: a produce lot cannot deliver parcels "
                              f"(delivery_kg {st.delivery_kg:g})")
-                if prod.perishable_requires_reefer and not vt.refrigerated:
+                if not rules.may_collect(vt):
                     self.add(f"{at}: produce must travel refrigerated; {vt.id} runs at "
                              f"{vt.temperature_c:g} C")
-                tw_start = self.ready_s
             else:
                 kg = st.delivery_kg
                 if st.pickup_kg > 0:
@@ -199,23 +213,22 @@ class _Day:
                 if r.depot != ops.hub:
                     self.add(f"{at}: parcels leave the hub {ops.hub}, but this route starts "
                              f"at {r.depot}")
-                tw_start = self.day_start_s
+            tw_start, tw_end = rules.window_s(st.kind)
             d, dt = self._leg(tm, prev, st.site_id, who)
             dist_m += d
             kg_h += load * dt / 3600.0
             arrival = t + dt
             start = max(arrival, tw_start)
-            if start > self.day_end_s:
+            if start > tw_end:
                 self.add(f"{at}: service starts at {_hhmm(start)}, after the working day ends "
-                         f"at {_hhmm(self.day_end_s)}")
+                         f"at {_hhmm(tw_end)}")
             if st.kind == "pickup" and start > self.ready_s:
-                waiting += value * theta_amb * kg * (start - self.ready_s) / 3600.0
+                waiting += rules.wait_yuan_per_kg_h() * kg * (start - self.ready_s) / 3600.0
             load += st.pickup_kg - st.delivery_kg
             if load > cap + KG_TOL:
                 self.add(f"{who}: load {_kg(load)} exceeds capacity {_kg(cap)} at "
                          f"{st.stop_id or st.site_id}")
-            service = int(round(60 * (ops.service_min_per_stop
-                                      + ops.service_min_per_t * kg / 1000.0)))
+            service = rules.service_s(kg)
             stops.append(replace(st, arrival_min=arrival / 60.0, start_min=start / 60.0,
                                  load_after_kg=load))
             t = start + service
@@ -232,17 +245,15 @@ class _Day:
                      f"pre-cooling deadline {_hhmm(self.deadline_s)} "
                      f"({ops.precool_deadline_h:g} h after harvest at "
                      f"{_hhmm(self.ready_s)})")
-        fixed = _fixed_yuan(vt, r.trip)
         km = dist_m / 1000.0
-        span_h = (end - start_s) / 3600.0
-        cost = fixed + vt.cost_yuan_per_km * km + vt.refrigeration_yuan_per_h * span_h
-        spoil = value * prod.decay_per_h(vt.temperature_c) * kg_h
+        cost = rules.route_cost_yuan(vt, r.trip, km, (end - start_s) / 3600.0)
+        spoil = rules.ride_yuan_per_kg_h(vt) * kg_h
         route = replace(r, start_min=start_s / 60.0, end_min=end / 60.0, distance_km=km,
                         stops=tuple(stops), cost_yuan=cost)
         return route, spoil, waiting
 
     def run(self) -> tuple[ScenarioOutcome, list[str]]:
-        inst, prod = self.inst, self.inst.product
+        inst, prod, rules = self.inst, self.inst.product, self.rules
         self.check_facilities()
         fac = self.fac
         routes: list[PlannedRoute] = []
@@ -255,6 +266,7 @@ class _Day:
         lots_at: dict[str, int] = defaultdict(int)
         lots_into: dict[str, int] = defaultdict(int)
         delivered: dict[str, float] = defaultdict(float)
+        depot_of: dict[str, str] = {}
         for r in self.o.day.routes:
             who = _slot_name(r)
             vt = self.vtypes[r.vehicle_type]
@@ -262,14 +274,16 @@ class _Day:
                 self.add(f"{who}: vehicle {r.vehicle_id} trip {r.trip + 1} has more than one "
                          "route")
             slots.add((r.vehicle_id, r.trip))
-            if not r.vehicle_id.startswith(f"{vt.id}#"):
-                self.add(f"{who}: vehicle id should read {vt.id}#<n> for a {vt.id} vehicle")
+            self.check_vehicle_id(r, vt, who)
+            if depot_of.setdefault(_physical(r), r.depot) != r.depot:
+                self.add(f"{who}: starts at {r.depot}, but {_physical(r)} is based at "
+                         f"{depot_of[_physical(r)]} (a vehicle keeps one depot all day)")
             if not r.stops:
                 continue  # an empty route is an unused vehicle
             new, spoil, waiting = self.drive(r, vt)
             routes.append(new)
             trips[(vt.id, _physical(r))][r.trip] = (new.start_min * 60, new.end_min * 60)
-            parts["fixed"] += _fixed_yuan(vt, r.trip)
+            parts["fixed"] += rules.fixed_yuan(vt, r.trip)
             parts["distance"] += vt.cost_yuan_per_km * new.distance_km
             parts["refrigeration"] += (vt.refrigeration_yuan_per_h
                                        * (new.end_min - new.start_min) / 60.0)
@@ -290,7 +304,7 @@ class _Day:
                     lots_at[st.site_id] += 1
 
         # fleet: trips chained, vehicles per type within the fleet of this plan
-        ops = inst.operations
+        reload_min = rules.reload_s / 60.0
         used: dict[str, set[str]] = defaultdict(set)
         for (tid, phys), by_trip in sorted(trips.items()):
             used[tid].add(phys)
@@ -301,12 +315,11 @@ class _Day:
                 name = f"{phys}/trip{k + 1}"
                 if prev is None:
                     self.add(f"{name}: trip {k + 1} used without trip {k}")
-                elif by_trip[k][0] < prev[1] + ops.reload_min * 60 - 1e-6:
+                elif by_trip[k][0] < prev[1] + rules.reload_s - 1e-6:
                     self.add(f"{name}: starts at {_hhmm(by_trip[k][0])}, before trip {k} "
-                             f"returns at {_hhmm(prev[1])} plus {ops.reload_min:g} min reload")
+                             f"returns at {_hhmm(prev[1])} plus {reload_min:g} min reload")
         for tid in sorted(used):
-            vt = self.vtypes[tid]
-            avail = vt.baseline_count if self.o.plan == "baseline" else vt.count
+            avail = self.available(self.vtypes[tid])
             if len(used[tid]) > avail:
                 self.add(f"fleet: {len(used[tid])} {tid} vehicles used "
                          f"({', '.join(sorted(used[tid]))}), only {avail} in the "
@@ -332,7 +345,6 @@ class _Day:
         dropped: list[str] = [d for d in self.o.day.dropped if d not in served_ids]
         for d in sorted(listed & set(served_ids)):
             self.add(f"stop {d} is listed as dropped but served by {served_ids[d]}")
-        lost_if_dropped = prod.loss_fraction(prod.ambient_temp_c, prod.uncollected_ambient_h)
         by_village: dict[str, float] = defaultdict(float)
         for (vid, _), kg in collected.items():
             by_village[vid] += kg
@@ -357,7 +369,7 @@ class _Day:
             left = want - collected.get((vid, store), 0.0)
             if left <= 0.5 * max(lots_at[vid], 1) + KG_TOL:
                 continue
-            parts["dropped"] += prod.value_yuan_per_kg * left * lost_if_dropped
+            parts["dropped"] += rules.produce_drop_yuan(left)
             prefix = f"collect:{vid}@{store}"
             if not any(d == prefix or d.startswith(prefix + "#") for d in listed):
                 self.add(f"produce at {vid}: {_kg(left)} of the {_kg(want)} assigned to cold "
@@ -375,7 +387,7 @@ class _Day:
                 self.add(f"parcels for {pp}: {_kg(got)} delivered but only {_kg(want)} "
                          "ordered by its villages")
             elif want - got > tol:
-                parts["dropped"] += (want - got) / prod.order_kg * PARCEL_DROP_YUAN
+                parts["dropped"] += rules.parcel_drop_yuan(want - got)
                 prefix = f"deliver:{pp}"
                 if not any(d == prefix or d.startswith(prefix + "#") for d in listed):
                     self.add(f"parcels for {pp}: {_kg(want - got)} of {_kg(want)} on no route "
@@ -409,21 +421,22 @@ def _scenario_network(
                                fix="use edge_id values of the instance's road network") from None
 
 
-def check_plan(
+def check_result(
     instance: Instance,
-    plan_json_path: str | Path,
+    result: PlanningResult,
     *,
     network: RoadNetwork | None = None,
+    source: str | Path = "plan",
 ) -> tuple[PlanningResult, list[str]]:
-    """Re-verify every outcome of ``plan_json_path`` against ``instance`` from scratch.
+    """Re-verify every outcome of ``result`` against ``instance`` from scratch.
 
-    Returns the recomputed result (times, loads, km, costs, dropped stops and KPIs as the
-    routes actually run; ``checked`` per day) and one line per violation (empty: valid).
-    ``network`` defaults to the instance's road network. Raises :class:`InstanceError` for
-    a malformed plan.json (not JSON, missing keys, wrong types, unknown ids).
+    Rebuilds each scenario's road network (rain speeds and the recorded closed roads) and
+    travel matrices, re-drives every route and returns the recomputed result (times, loads,
+    km, costs, dropped stops and KPIs as the routes actually run; ``checked`` per day) and
+    one line per violation (empty: valid). ``network`` defaults to the instance's road
+    network; ``source`` names the plan in error messages.
     """
-    path = Path(plan_json_path)
-    result = read_plan_json(path, instance=instance)
+    path = Path(source)
     base = network if network is not None else load_network(instance.network_path)
     base_m = build_matrices(instance, base)
     cache: dict[tuple[str, tuple[str, ...]], Matrices] = {}
@@ -441,20 +454,20 @@ def check_plan(
     return replace(result, outcomes=tuple(outcomes)), violations
 
 
-def matrices_for(
-    instance: Instance, result: PlanningResult, network: RoadNetwork
-) -> tuple[dict[str, RoadNetwork], dict[str, Matrices]]:
-    """Per-scenario road networks and travel matrices of ``result`` (rain speeds and the
-    recorded closed roads applied), keyed by scenario id, as :func:`write_outputs` takes."""
-    nets: dict[str, RoadNetwork] = {}
-    mats: dict[str, Matrices] = {}
-    for i, o in enumerate(result.outcomes):
-        if o.scenario in nets:
-            continue
-        _, net = _scenario_network(instance, network, o, f"outcomes[{i}]", Path("plan.json"))
-        nets[o.scenario] = net
-        mats[o.scenario] = build_matrices(instance, net, check=False)
-    return nets, mats
+def check_plan(
+    instance: Instance,
+    plan_json_path: str | Path,
+    *,
+    network: RoadNetwork | None = None,
+) -> tuple[PlanningResult, list[str]]:
+    """Read ``plan_json_path`` and re-verify it against ``instance`` (:func:`check_result`).
+
+    Raises :class:`InstanceError` for a malformed plan.json (not JSON, missing keys, wrong
+    types, unknown ids).
+    """
+    path = Path(plan_json_path)
+    result = read_plan_json(path, instance=instance)
+    return check_result(instance, result, network=network, source=path)
 
 
-__all__ = ["check_plan", "matrices_for"]
+__all__ = ["check_plan", "check_result"]

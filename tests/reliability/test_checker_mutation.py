@@ -24,7 +24,7 @@ from optimizer.routing.problem import RoutingProblem, RoutingSolution, Visit
 def solved(tiny) -> tuple[RoutingProblem, RoutingSolution]:
     from optimizer.planning.baseline import baseline_facilities
     from optimizer.planning.day import build_day_problem
-    from optimizer.planning.fleet import fleet_counts
+    from optimizer.planning.fleet import home_fleet
     from optimizer.planning.matrices import build_matrices, load_instance_network
     from optimizer.planning.scenario import day_volumes
     from optimizer.routing.solve import solve_routing
@@ -34,7 +34,7 @@ def solved(tiny) -> tuple[RoutingProblem, RoutingSolution]:
     orders, produce = day_volumes(tiny, sc)
     fac = baseline_facilities(tiny, m, produce)
     day = build_day_problem(tiny, m.by_vehicle_type, fac, orders, produce,
-                            fleet_counts(tiny, baseline=False), name="tiny/peak")
+                            home_fleet(tiny, baseline=False), name="tiny/peak")
     sol = solve_routing(day.problem, time_limit_s=5, seed=0, solution_limit=20)
     check.verify(day.problem, sol)  # the unmodified plan passes
     assert sum(len(r.visits) for r in sol.routes) >= 3
