@@ -23,3 +23,11 @@ def tiny(tiny_path: Path):
     from optimizer.formats.instance_toml import read_instance
 
     return read_instance(tiny_path)
+
+
+@pytest.fixture(scope="session")
+def tiny_net(tiny):
+    """The tiny instance's road network."""
+    from optimizer.roads import load_network
+
+    return load_network(tiny.network_path)

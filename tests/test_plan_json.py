@@ -22,16 +22,10 @@ from optimizer.formats.plan_json import (
     write_plan_json,
 )
 from optimizer.plans import PlanningResult, ScenarioOutcome, SeasonSites
-from optimizer.roads import load_network
 
 
 def _outcomes(tiny, net, scenario: str) -> list[ScenarioOutcome]:
     return tiny_outcomes(tiny, net, scenario, robust_pct=75.0 if scenario == "rain" else None)
-
-
-@pytest.fixture(scope="module")
-def tiny_net(tiny):
-    return load_network(tiny.network_path)
 
 
 @pytest.fixture(scope="module")

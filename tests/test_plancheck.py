@@ -13,14 +13,8 @@ from optimizer.errors import InstanceError
 from optimizer.formats.plan_json import read_plan_json, write_plan_json
 from optimizer.planning.verify import check_plan
 from optimizer.plans import PlanningResult
-from optimizer.roads import load_network
 
 _outcomes = tiny_outcomes
-
-
-@pytest.fixture(scope="module")
-def tiny_net(tiny):
-    return load_network(tiny.network_path)
 
 
 @pytest.fixture(scope="module")

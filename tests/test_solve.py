@@ -12,15 +12,9 @@ from optimizer.errors import InfeasibleError, NetworkError
 from optimizer.limits import Limits
 from optimizer.planning.baseline import baseline_facilities
 from optimizer.planning.matrices import build_matrices
-from optimizer.roads import load_network
 from optimizer.solve import solve
 
 LIMITS = Limits(time_s=10.0, solution_limit=200)
-
-
-@pytest.fixture(scope="module")
-def tiny_net(tiny):
-    return load_network(tiny.network_path)
 
 
 @pytest.fixture(scope="module")

@@ -59,11 +59,18 @@ def parse_vehicle_id(vid: str) -> tuple[str, int, int | None] | None:
     return m["type"], int(m["number"]), int(trip) if trip else None
 
 
+def whole_kg(kg: float) -> int:
+    """The whole kilograms a quantity of produce or parcels travels as (lots are whole kg):
+    halves round up, and so does anything within 1e-6 kg below a half, so a quantity read
+    back from plan.json (6 decimals) rounds as the original did."""
+    return max(0, math.floor(kg + 0.5 + 1e-6))
+
+
 def split_kg(total_kg: float, max_lot_kg: float) -> tuple[int, ...]:
     """Whole-kg lots of at most ``max_lot_kg`` (at least 1 kg each) adding up to
     ``round(total_kg)``, as equal as whole kilograms allow (larger lots first); () for
     nothing to carry."""
-    total = int(round(total_kg))
+    total = whole_kg(total_kg)
     if total <= 0:
         return ()
     n = max(1, math.ceil(total / max(1.0, max_lot_kg) - 1e-9))
@@ -154,4 +161,5 @@ class DayRules:
         return kg / self.order_kg * PARCEL_DROP_YUAN
 
 
-__all__ = ["PARCEL_DROP_YUAN", "DayRules", "parse_vehicle_id", "split_kg", "vehicle_id"]
+__all__ = ["PARCEL_DROP_YUAN", "DayRules", "parse_vehicle_id", "split_kg", "vehicle_id",
+           "whole_kg"]

@@ -37,7 +37,7 @@ from optimizer.formats.plan_json import read_plan_json
 from optimizer.instance import Instance, Scenario, VehicleType
 from optimizer.planning.kpi import evaluate
 from optimizer.planning.matrices import Matrices, build_matrices
-from optimizer.planning.rules import DayRules, parse_vehicle_id
+from optimizer.planning.rules import DayRules, parse_vehicle_id, whole_kg
 from optimizer.planning.scenario import apply_scenario, day_volumes
 from optimizer.plans import (
     DayPlan,
@@ -357,7 +357,7 @@ class _Day:
         assigned = {(vid, store): kg for vid, shares in fac.produce_to_store.items()
                     for store, kg in shares}
         for (vid, store), kg in sorted(collected.items()):
-            share = min(assigned.get((vid, store), 0.0), self.produce.get(vid, 0.0))
+            share = whole_kg(min(assigned.get((vid, store), 0.0), self.produce.get(vid, 0.0)))
             if (vid, store) not in assigned:
                 self.add(f"produce at {vid}: {_kg(kg)} taken to cold store {store}, but "
                          f"facilities.produce_to_store does not send {vid}'s produce there")
@@ -365,7 +365,7 @@ class _Day:
                 self.add(f"produce at {vid}: {_kg(kg)} taken to {store}, more than the "
                          f"{_kg(share)} assigned there")
         for (vid, store), share_kg in sorted(assigned.items()):
-            want = min(share_kg, self.produce.get(vid, 0.0))
+            want = whole_kg(min(share_kg, self.produce.get(vid, 0.0)))
             left = want - collected.get((vid, store), 0.0)
             if left <= 0.5 * max(lots_at[vid], 1) + KG_TOL:
                 continue
@@ -381,7 +381,7 @@ class _Day:
         for vid, pp in fac.village_pickup.items():
             need[pp] += self.orders.get(vid, 0.0) * prod.order_kg
         for pp in sorted(set(need) | set(delivered)):
-            got, want = delivered.get(pp, 0.0), need.get(pp, 0.0)
+            got, want = delivered.get(pp, 0.0), whole_kg(need.get(pp, 0.0))
             tol = 0.5 * max(lots_at[pp], 1) + KG_TOL
             if got > want + tol:
                 self.add(f"parcels for {pp}: {_kg(got)} delivered but only {_kg(want)} "
