@@ -1,7 +1,7 @@
 """Worker entry point of :mod:`optimizer.batch`: run one task in this fresh process.
 
-``python -m optimizer._batch_worker RESULT_PATH`` reads a task (JSON, :meth:`Task.to_json`)
-on stdin, runs it with :func:`optimizer.batch.run_task` and writes the record as JSON to
+``python -m optimizer.batch.worker RESULT_PATH`` reads a task (JSON, :meth:`Task.to_json`)
+on stdin, runs it with :func:`optimizer.batch.run.run_task` and writes the record as JSON to
 ``RESULT_PATH`` (temporary file + rename, so the parent never reads half a record). The
 process exits on its own when its parent dies (checked every second), so a batch killed
 with SIGKILL leaves no orphan solver running for long.
@@ -33,12 +33,14 @@ def main(argv: list[str] | None = None) -> int:
     """Run the task on stdin; write its record to ``argv[0]``; return the exit code."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        sys.stderr.write("usage: python -m optimizer._batch_worker RESULT_PATH < task.json\n")
+        sys.stderr.write("usage: python -m optimizer.batch.worker RESULT_PATH < task.json\n")
         return 2
     _watch_parent(os.getppid())
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     from optimizer._io import write_text
-    from optimizer.batch import Task, _json_safe, run_task
+    from optimizer.batch.results import _json_safe
+    from optimizer.batch.run import run_task
+    from optimizer.batch.tasks import Task
 
     task = Task.from_json(json.loads(sys.stdin.read()))
     record = run_task(task)
