@@ -161,7 +161,7 @@ def test_no_import_cycle_counting_function_local_imports() -> None:
     (r"^ortools\.(linear_solver|sat|math_opt)", {"optimizer.location._mip"}),
     (r"^(highspy|scipy\.optimize\.milp$)", {"optimizer.location._mip"}),
     (r"^pyvrp", {"optimizer.routing._pyvrp"}),
-    (r"^dask", {"optimizer.batch.runner"}),
+    (r"^(dask|distributed)", {"optimizer.batch.runner"}),
 ])
 def test_each_solver_behind_one_adapter(pattern: str, door: set[str]) -> None:
     users = {mod for mod in _modules() if any(re.match(pattern, m) for m, _ in _imports(mod))}
