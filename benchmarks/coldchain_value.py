@@ -22,11 +22,8 @@ problem, same routes and departure times), and its KPIs (exact spoilage % with
 from __future__ import annotations
 
 import argparse
-import csv
 import logging
-import os
 import sys
-import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -34,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._common import RESULTS, write_results  # noqa: E402
 from optimizer.planning.baseline import baseline_facilities  # noqa: E402
 from optimizer.planning.day import build_day_problem, to_day_plan  # noqa: E402
 from optimizer.planning.fleet import home_fleet  # noqa: E402
@@ -74,16 +72,6 @@ def recost(problem: RoutingProblem, sol: RoutingSolution, engine: str) -> Routin
     return out
 
 
-def write_csv(rows: list[dict[str, object]], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=COLUMNS)
-        w.writeheader()
-        w.writerows(rows)
-    os.replace(tmp, path)
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--instance", default=str(ROOT / "instances" / "xiuwen-kiwifruit"))
@@ -91,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--time-limit", type=float, default=60.0, help="seconds per plan")
     ap.add_argument("--seeds", type=int, default=1, help="seeds 0..N-1")
     ap.add_argument("--fleets", default="full,baseline")
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "coldchain_value.csv"))
+    ap.add_argument("--out", default=str(RESULTS / "coldchain_value.csv"))
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
@@ -149,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
                 }
                 rows.append(row)
                 log.info("%s", row)
-                write_csv(rows, Path(args.out))
+                write_results(Path(args.out), rows, COLUMNS)
     log.info("wrote %s", args.out)
     return 0
 

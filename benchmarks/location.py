@@ -63,6 +63,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._common import BENCHDATA, RESULTS, gap_pct, write_results  # noqa: E402
 from optimizer.formats.orlib import (  # noqa: E402
     all_pairs_shortest_paths,
     read_orlib_cap,
@@ -71,8 +72,8 @@ from optimizer.formats.orlib import (  # noqa: E402
 )
 from optimizer.location import capacitated_fl, p_median, uncapacitated_fl  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "benchdata"
-OUT = ROOT / "benchmarks" / "results" / "location.csv"
+DATA = BENCHDATA
+OUT = RESULTS / "location.csv"
 FIELDS = ["instance", "problem", "status", "objective", "bks", "gap_pct", "runtime_s",
           "spopt_runtime_s"]
 
@@ -178,12 +179,6 @@ def _spopt_pmedian(cost: np.ndarray, p: int, cap_s: float) -> tuple[float, float
     return obj, (max(secs, cap_s) if capped else secs), ("capped" if capped else "optimal")
 
 
-def _gap_pct(obj: float, bks: float | None) -> float | None:
-    if bks is None or not math.isfinite(obj):
-        return None
-    return 100.0 * (obj - bks) / bks
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--time-limit", type=float, default=300.0, help="ours, per instance (s)")
@@ -250,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
             b = float(r["bks"]) if r.get("bks") else None
             emit(dict(instance=name, problem="cflp", status=res.status,
                       objective=round(res.objective, 4), bks=b,
-                      gap_pct=_fmt(_gap_pct(res.objective, b)), runtime_s=round(res.seconds, 3),
+                      gap_pct=_fmt(gap_pct(res.objective, b)), runtime_s=round(res.seconds, 3),
                       spopt_runtime_s=""))
             if n >= 1000 and m >= 100:
                 large.append((name, res.status, res.seconds, res.gap))
@@ -262,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
             ub = uflp_bks.get(f.stem)
             emit(dict(instance=f.stem, problem="uflp", status=ru.status,
                       objective=round(ru.objective, 4), bks=ub if ub is not None else "",
-                      gap_pct=_fmt(_gap_pct(ru.objective, ub)), runtime_s=round(ru.seconds, 3),
+                      gap_pct=_fmt(gap_pct(ru.objective, ub)), runtime_s=round(ru.seconds, 3),
                       spopt_runtime_s=""))
     else:
         print(f"skip: {cflp} not found")
@@ -286,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
             b = float(r["bks"]) if r.get("bks") else None
             emit(dict(instance=name, problem="p-median", status=res.status,
                       objective=round(res.objective, 4), bks=b,
-                      gap_pct=_fmt(_gap_pct(res.objective, b)), runtime_s=round(res.seconds, 3),
+                      gap_pct=_fmt(gap_pct(res.objective, b)), runtime_s=round(res.seconds, 3),
                       spopt_runtime_s=sp))
     else:
         print(f"skip: {pmed} not found")
@@ -326,14 +321,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {name}: n={cost.shape[0]} p={p}, bound {res.bound:.4f}; "
                   f"{res.message}", flush=True)
 
-    out: Path = args.out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".csv.tmp")
-    with open(tmp, "w", newline="") as fh:
-        wr = csv.DictWriter(fh, fieldnames=FIELDS)
-        wr.writeheader()
-        wr.writerows(rows)
-    tmp.replace(out)
+    write_results(args.out, rows, FIELDS)
     _summary(rows, spopt_rows, args)
     if missing:
         print(f"listed in bks.csv but no file (skipped): {', '.join(missing)}")

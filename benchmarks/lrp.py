@@ -16,44 +16,23 @@ runtime_s) atomically after every run. Prints the mean gap at the end.
 from __future__ import annotations
 
 import argparse
-import csv
 import logging
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._common import BENCHDATA, RESULTS, read_bks, write_results  # noqa: E402
 from optimizer.errors import ColdChainError  # noqa: E402
 from optimizer.formats.prodhon import read_prodhon  # noqa: E402
 from optimizer.lrp import solve_lrp  # noqa: E402
 from optimizer.lrp.verify import verify_lrp  # noqa: E402
 
-BENCH = ROOT.parent / "shared" / "benchdata" / "lrp_prodhon"
-OUT = ROOT / "benchmarks" / "results" / "lrp.csv"
+BENCH = BENCHDATA / "lrp_prodhon"
+OUT = RESULTS / "lrp.csv"
 COLUMNS = ["instance", "seed", "feasible", "objective", "bks", "gap_pct", "runtime_s"]
-
-
-def read_bks(path: Path) -> dict[str, float]:
-    with path.open() as fh:
-        return {row["instance"]: float(row["bks"]) for row in csv.DictReader(fh)}
-
-
-def write_csv(rows: list[dict[str, object]], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=COLUMNS)
-            w.writeheader()
-            w.writerows(rows)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def size_key(p: Path) -> tuple[int, int, str]:
@@ -101,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
                          "objective": f"{obj:.0f}" if feasible else "", "bks": b or "",
                          "gap_pct": f"{gap:.3f}" if feasible and b else "",
                          "runtime_s": f"{rt:.2f}"})
-            write_csv(rows, args.out)
+            write_results(args.out, rows, COLUMNS)
             print(f"{f.stem:16s} seed {seed}: {obj:10.0f}  bks {b or float('nan'):10.0f}  "
                   f"gap {gap:6.2f}%  {rt:6.1f} s", flush=True)
     if gaps:

@@ -61,8 +61,11 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "results"
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks._common import RESULTS, write_results  # noqa: E402
+
 BASE_COUNTIES_PREFIX = "5205"  # Bijie prefecture: the largest counties first in code order
 
 
@@ -318,17 +321,7 @@ def main() -> None:
             rows.append(r)
             print("province " + ", ".join(f"{k}={v:.1f}" if isinstance(v, float) else
                                           f"{k}={v}" for k, v in r.items()), flush=True)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    cols: list[str] = []
-    for r in rows:
-        cols += [k for k in r if k not in cols]
-    tmp = out.with_name(out.name + ".tmp")
-    with tmp.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=cols)
-        w.writeheader()
-        w.writerows(rows)
-    os.replace(tmp, out)
+    out = write_results(Path(args.out), rows)
     print(f"wrote {out}")
 
 

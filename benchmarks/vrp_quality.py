@@ -27,12 +27,9 @@ instance, family, solver, seed, feasible, objective, bks, gap_pct, runtime_s.
 from __future__ import annotations
 
 import argparse
-import csv
 import math
-import os
 import re
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -41,21 +38,17 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._common import BENCHDATA, read_bks, write_results  # noqa: E402
 from optimizer.errors import ColdChainError  # noqa: E402
 from optimizer.formats.classic import read_classic  # noqa: E402
 from optimizer.routing import solve_routing  # noqa: E402
 from optimizer.routing import verify as check  # noqa: E402
 from optimizer.routing.problem import RoutingProblem, RoutingSolution  # noqa: E402
 
-BENCH = ROOT.parent / "shared" / "benchdata"
+BENCH = BENCHDATA
 COLUMNS = ["instance", "family", "solver", "seed", "feasible", "objective", "bks", "gap_pct",
            "runtime_s"]
 SOLVERS = {"ours": "auto", "ortools": "ortools-plain", "pyvrp": "pyvrp"}
-
-
-def read_bks(path: Path) -> dict[str, float]:
-    with path.open() as fh:
-        return {row["instance"]: float(row["bks"]) for row in csv.DictReader(fh)}
 
 
 def solomon_exact(path: Path, routes: list[list[int]]) -> tuple[float, bool]:
@@ -111,16 +104,6 @@ def objective_for(family: str, inst: Path, problem: RoutingProblem,
         cost, ok = solomon_exact(inst, routes)
         return cost, feasible and ok
     return sol.objective, feasible
-
-
-def write_csv(rows: list[dict[str, object]], out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=".vrp_quality.", suffix=".csv")
-    with os.fdopen(fd, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=COLUMNS)
-        w.writeheader()
-        w.writerows(rows)
-    os.replace(tmp, out)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -188,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
                     })
                     print(f"{fam:8s} {name:12s} {solver:8s} seed={seed} feasible={feas} "
                           f"obj={obj:.2f} bks={best} gap={gap:.2f}% t={rt:.1f}s", flush=True)
-                    write_csv(rows, args.out)
+                    write_results(args.out, rows, COLUMNS)
 
     # summary
     print(f"\nmean gap % (time limit {args.time_limit:g} s, {args.seeds} seed(s)); "
