@@ -28,6 +28,11 @@ Layout (``format_version`` 1)::
                            "solver_status", "engine", "checked"},
                    "kpis": {every Kpis field, "extra": {str: float}}}]}
 
+Vehicles are named ``TYPE#N`` (``N`` from 1 to the plan's fleet of that type, numbered
+across depots; the route's ``depot`` says where it is based), and ``TYPE#N/tripK`` for trip
+``K`` of a type that makes several; stops are ``collect:VILLAGE@STORE[#k]`` (produce lot k)
+and ``deliver:PICKUP[#k]`` (parcel lot k), quantities in whole kg.
+
 A planner may edit the file by hand (move a lot to another route, reorder stops, close a
 site) and re-verify it with ``coldchain check`` (:mod:`optimizer.planning.verify`).
 """

@@ -25,9 +25,8 @@ from optimizer.batch import (
     summarise,
 )
 from optimizer.errors import InputError
+from tests.conftest import DATA, ROOT
 
-DATA = Path(__file__).parent / "data"
-ROOT = Path(__file__).parent.parent
 QUICK = ["--mode", "baseline", "--time-limit", "1", "--solution-limit", "10"]
 
 

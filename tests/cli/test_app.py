@@ -41,7 +41,7 @@ def test_does_not_depend_on_click_directly() -> None:
     import ast
     from pathlib import Path
 
-    for path in (Path(__file__).parent.parent / "optimizer").rglob("*.py"):
+    for path in (Path(__file__).parents[2] / "optimizer").rglob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
         names |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
@@ -67,7 +67,7 @@ def test_c_level_stdout_goes_to_stderr_while_the_cli_runs() -> None:
         "sys.stdout.flush()\n"
         "os.write(1, b'c-level after\\n')\n"
     )
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=root, check=True)
     assert res.stdout.splitlines() == ["before", "inside", "after", "c-level after"]

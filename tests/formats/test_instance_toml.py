@@ -11,7 +11,7 @@ from optimizer.cli import main
 from optimizer.errors import InstanceError
 from optimizer.formats.instance_toml import read_instance
 
-BAD = Path(__file__).parent / "data" / "bad"
+BAD = Path(__file__).parents[1] / "data" / "bad"
 
 # defect file -> regex the one-line message must match (file, field, problem)
 BAD_CASES = {

@@ -15,8 +15,8 @@ from optimizer.formats.prodhon import LrpInstance, arc_costs, read_prodhon
 from optimizer.lrp import solve_lrp
 from optimizer.lrp.verify import evaluate_lrp, verify_lrp
 
-DATA = Path(__file__).parent / "data" / "lrp"
-PRODHON = Path(__file__).resolve().parents[1].parent / "shared" / "benchdata" / "lrp_prodhon"
+DATA = Path(__file__).parents[1] / "data" / "lrp"
+PRODHON = Path(__file__).resolve().parents[2].parent / "shared" / "benchdata" / "lrp_prodhon"
 
 
 def _arc(a: np.ndarray, b: np.ndarray, rounding: str) -> float:
