@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks._common import RESULTS, write_results  # noqa: E402
+from optimizer.facade import load_instance  # noqa: E402
 from optimizer.planning.baseline import baseline_facilities  # noqa: E402
 from optimizer.planning.day import build_day_problem, to_day_plan  # noqa: E402
 from optimizer.planning.fleet import home_fleet  # noqa: E402
@@ -42,7 +43,6 @@ from optimizer.routing import _pyvrp, solve_routing  # noqa: E402
 from optimizer.routing import verify as check  # noqa: E402
 from optimizer.routing._schedule import RawResult, assemble, to_raw  # noqa: E402
 from optimizer.routing.problem import RoutingProblem, RoutingSolution  # noqa: E402
-from optimizer.solve import load_instance  # noqa: E402
 
 log = logging.getLogger("coldchain_value")
 

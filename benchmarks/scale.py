@@ -146,9 +146,9 @@ def codes_first() -> str:
 def measure(stage: str, inst_dir: str, time_limit: float, solution_limit: int | None,
             location_time: float) -> dict[str, object]:
     """Run one stage in this process; return seconds, peak RSS (MiB) and sizes."""
+    from optimizer.facade import load_instance
     from optimizer.limits import Limits
     from optimizer.planning.matrices import build_matrices, load_instance_network
-    from optimizer.solve import load_instance
 
     inst = load_instance(inst_dir)
     net = load_instance_network(inst)
@@ -173,7 +173,7 @@ def measure(stage: str, inst_dir: str, time_limit: float, solution_limit: int | 
         seasons, _ = locate_cold_stores(inst, scen, haul, allowed, time_limit_s=location_time)
         out.update(matrix_s=t1 - t0, pickup_status=pstatus, location_status=seasons[0].status)
     elif stage == "routing":
-        from optimizer.solve import solve
+        from optimizer.facade import solve
 
         res = solve(inst, scenario="peak", network=net,
                     limits=Limits(time_s=time_limit, solution_limit=solution_limit))

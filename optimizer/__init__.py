@@ -10,8 +10,10 @@ The public surface, in data-flow order::
     write_outputs("out", inst, planning.result,
                   networks=planning.networks, matrices=planning.matrices)
 
-Every routed day is re-checked by :func:`verify` (routing) before it is returned. Units are
-in the names: metres, seconds, kg, yuan (fen = 0.01 yuan inside the solvers).
+Every routed day is re-checked by :func:`verify` (routing) and every plan by
+:func:`check_plan`'s checker before it is returned. Units are in the names: metres,
+seconds, kg, yuan (fen = 0.01 yuan inside the solvers). ``solve`` is the facade
+(:mod:`optimizer.facade`), ``plan`` the planner (:mod:`optimizer.planning.planner`).
 """
 
 import importlib
@@ -45,9 +47,11 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "RoutingProblem": ("optimizer.routing", "RoutingProblem"),
     "solve_routing": ("optimizer.routing", "solve_routing"),
     "Limits": ("optimizer.limits", "Limits"),
-    "Result": ("optimizer.solve", "Result"),
+    "Result": ("optimizer.facade", "Result"),
     "build_matrices": ("optimizer.planning.matrices", "build_matrices"),
-    "load_instance": ("optimizer.solve", "load_instance"),
+    "load_instance": ("optimizer.facade", "load_instance"),
+    "solve": ("optimizer.facade", "solve"),
+    "plan": ("optimizer.planning.planner", "plan"),
 }
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
@@ -57,6 +61,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from optimizer.errors import InputError as InputError
     from optimizer.errors import InstanceError as InstanceError
     from optimizer.errors import NetworkError as NetworkError
+    from optimizer.facade import Result as Result
+    from optimizer.facade import load_instance as load_instance
+    from optimizer.facade import solve as solve
     from optimizer.formats.plan_json import read_plan_json as read_plan_json
     from optimizer.formats.plan_json import write_plan_json as write_plan_json
     from optimizer.instance import Instance as Instance
@@ -77,24 +84,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from optimizer.routing import RoutingProblem as RoutingProblem
     from optimizer.routing import solve_routing as solve_routing
     from optimizer.routing.verify import verify as verify
-    from optimizer.solve import Result as Result
-    from optimizer.solve import load_instance as load_instance
-    from optimizer.solve import solve as solve
     from optimizer.synth.county import generate_county as generate_county
-
-# ``optimizer.solve`` is also the facade's submodule: import it first so that the function
-# keeps the name on the package.
-import optimizer.solve as _solve_module  # noqa: E402
-
-solve = _solve_module.solve
-
-
-def plan(instance: Any, **options: Any) -> Any:  # type: ignore[no-redef]
-    """Plan sites, modules, pickup points and routes: :func:`optimizer.planning.planner.plan`."""
-    from optimizer.planning.planner import plan as _plan
-
-    return _plan(instance, **options)
-
 
 def __getattr__(name: str) -> Any:
     try:
@@ -110,7 +100,16 @@ def __dir__() -> list[str]:
     return sorted(list(globals()) + list(_EXPORTS))
 
 
-__version__ = "0.1.0"
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("coldchain-optimizer")
+    except PackageNotFoundError:  # a checkout on sys.path without an install
+        return "0+unknown"
+
+
+__version__ = _version()
 
 __all__ = [
     "CheckError",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from optimizer.facade import solve
 from optimizer.limits import Limits
 from optimizer.plans import ScenarioOutcome
-from optimizer.solve import solve
 
 LIMITS = Limits(time_s=5.0, solution_limit=50)
 

@@ -56,13 +56,13 @@ def base_record(task: Task) -> dict[str, Any]:
 
 
 def _instance_figures(task: Task) -> dict[str, Any]:
+    from optimizer.facade import load_instance
     from optimizer.limits import Limits
-    from optimizer.solve import load_instance
 
     inst = load_instance(task.path)
     limits = Limits(time_s=task.time_limit_s, solution_limit=task.solution_limit)
     if task.mode == "baseline":
-        from optimizer.solve import solve
+        from optimizer.facade import solve
 
         one = solve(inst, scenario=task.scenario or "peak", limits=limits, seed=task.seed)
         k = one.kpis

@@ -10,9 +10,9 @@ from optimizer.cli._common import InstanceArg, default_instance, out
 
 def network(instance: InstanceArg = None) -> None:
     """Describe an instance's road network: size, km by road class, components, reachability."""
+    from optimizer.facade import load_instance
     from optimizer.planning.matrices import build_matrices, load_instance_network
     from optimizer.roads import network_stats
-    from optimizer.solve import load_instance
 
     inst = load_instance(default_instance(instance))
     net = load_instance_network(inst)

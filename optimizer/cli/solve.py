@@ -45,8 +45,8 @@ def solve(
         "(quick look; --scenario picks it, default peak).")] = False,
 ) -> None:
     """Plan sites, modules, pickup points and routes for every scenario; print KPIs vs today."""
+    from optimizer.facade import load_instance
     from optimizer.limits import Limits
-    from optimizer.solve import load_instance
 
     inst = load_instance(default_instance(instance))
     limits = Limits(time_s=time_limit, solution_limit=solution_limit)
@@ -108,7 +108,7 @@ def _print_sites(inst, res) -> None:  # type: ignore[no-untyped-def]
 
 
 def _solve_baseline(inst, scenario: str, limits, seed: int) -> None:  # type: ignore[no-untyped-def]
-    from optimizer.solve import solve as solve_fn
+    from optimizer.facade import solve as solve_fn
 
     with out.status(f"Routing {inst.name} / {scenario} ({limits.time_s:g} s limit)..."):
         res = solve_fn(inst, scenario=scenario, limits=limits, seed=seed)

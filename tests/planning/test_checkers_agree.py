@@ -29,9 +29,9 @@ SHIPPED = sorted(p.parent for p in (ROOT / "instances").glob("*/instance.toml"))
 @pytest.mark.parametrize("inst_dir", [DATA / "tiny", *SHIPPED], ids=lambda p: p.name)
 def test_solve_output_passes_coldchain_check(inst_dir: Path, tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from optimizer.facade import load_instance
     from optimizer.formats.plan_json import read_plan_json
     from optimizer.planning.verify import check_plan
-    from optimizer.solve import load_instance
 
     out = tmp_path / "out"
     rc = main(["solve", str(inst_dir), "--time-limit", "2", "--location-time", "5",

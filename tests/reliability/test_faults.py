@@ -162,9 +162,9 @@ def test_kill_9_never_leaves_partial_outputs(runs, tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def planned(runs):
     """A planning result (in-process) for the write tests."""
+    from optimizer.facade import load_instance
     from optimizer.limits import Limits
     from optimizer.planning.planner import plan
-    from optimizer.solve import load_instance
 
     inst, _, _ = runs
     instance = load_instance(inst)
@@ -247,7 +247,7 @@ def test_output_never_overwrites_an_input(planned, tmp_path: Path, victim: str) 
     elif victim == "network":
         (d / "network.geojson").rename(d / "map.html")
         toml.write_text(toml.read_text().replace('"network.geojson"', '"map.html"'))
-    from optimizer.solve import load_instance
+    from optimizer.facade import load_instance
 
     inst2 = load_instance(d)
     out = d
@@ -266,7 +266,7 @@ def test_out_in_instance_dir_is_refused(planned, tmp_path: Path) -> None:
     byte-identical."""
     instance, p = planned
     d = copy_tiny(tmp_path / "inst")
-    from optimizer.solve import load_instance
+    from optimizer.facade import load_instance
 
     inst2 = load_instance(d)
     before = _snapshot(d)

@@ -183,9 +183,9 @@ def test_location_honours_time_limit(warm: None) -> None:
 
 
 def test_solve_honours_time_limit(warm: None, tiny) -> None:
+    from optimizer.facade import solve
     from optimizer.limits import Limits
     from optimizer.planning.matrices import load_instance_network
-    from optimizer.solve import solve
 
     net = load_instance_network(tiny)
     limit = 2.0

@@ -16,6 +16,7 @@ import pytest
 from rich.console import Console
 
 from optimizer.errors import InputError
+from optimizer.facade import solve
 from optimizer.formats.instance_toml import read_instance
 from optimizer.limits import Limits
 from optimizer.planning.matrices import build_matrices
@@ -23,7 +24,6 @@ from optimizer.planning.scenario import apply_scenario
 from optimizer.plans import Kpis, PlanningResult, ScenarioOutcome, SeasonSites
 from optimizer.report import GPKG_LAYERS, OUTPUT_NAMES, kpi_rows, print_kpi_table, write_outputs
 from optimizer.roads import load_network
-from optimizer.solve import solve
 
 LIMITS = Limits(time_s=5.0, solution_limit=50)
 SCENARIOS = ("peak", "rain")

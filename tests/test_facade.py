@@ -9,10 +9,10 @@ import pytest
 
 from optimizer.cli import main
 from optimizer.errors import InfeasibleError, NetworkError
+from optimizer.facade import solve
 from optimizer.limits import Limits
 from optimizer.planning.baseline import baseline_facilities
 from optimizer.planning.matrices import build_matrices
-from optimizer.solve import solve
 
 LIMITS = Limits(time_s=10.0, solution_limit=200)
 
