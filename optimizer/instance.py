@@ -34,7 +34,13 @@ class Village:
 
 @dataclass(frozen=True, slots=True)
 class ColdStoreSite:
-    """A candidate (or existing) site for modular cold storage / pre-cooling."""
+    """A candidate (or existing) site for modular cold storage / pre-cooling.
+
+    ``opening_cost_yuan`` is the one-off cost of preparing a new site (an investment,
+    annualised over ``Economics.site_life_years``). ``module_cost_yuan_per_season``, when
+    given, is the price of leasing one module there for a season (power included); None
+    prices a lease at ``ColdStorage.module_lease_yuan_per_day`` per day of the season.
+    """
 
     id: str
     name: str
@@ -43,14 +49,24 @@ class ColdStoreSite:
     module_capacity_t: float
     max_modules: int
     opening_cost_yuan: float
-    module_cost_yuan_per_season: float
+    module_cost_yuan_per_season: float | None = None
     existing: bool = False
     existing_modules: int = 0
+
+    def lease_yuan(self, days: float, per_day: float) -> float:
+        """Leasing one module here for a season of ``days`` days (yuan)."""
+        if self.module_cost_yuan_per_season is not None:
+            return self.module_cost_yuan_per_season
+        return per_day * days
 
 
 @dataclass(frozen=True, slots=True)
 class PickupSite:
-    """A candidate (or existing) village pickup point for parcels."""
+    """A candidate (or existing) village pickup point for parcels.
+
+    ``opening_cost_yuan`` is its running cost per year; ``setup_cost_yuan`` the one-off cost
+    of opening a new one (None: ``Economics.pickup_setup_yuan``).
+    """
 
     id: str
     name: str
@@ -59,6 +75,7 @@ class PickupSite:
     opening_cost_yuan: float
     existing: bool = False
     village_id: str = ""
+    setup_cost_yuan: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +99,14 @@ class VehicleType:
     max_trips: int = 1
     baseline_count: int = 0
     co2_kg_per_km: float = 0.3
+    #: one-off price of a vehicle (yuan); owned vehicles the plan uses beyond
+    #: ``baseline_count`` are bought at this price (an investment)
+    purchase_yuan: float = 0.0
+    #: day rate of a hired vehicle of this type (yuan/day; replaces the fixed cost); None:
+    #: the type cannot be hired
+    hire_yuan_per_day: float | None = None
+    #: hired vehicles of this type available per day, on top of ``count``
+    max_hired: int = 0
 
     @property
     def refrigerated(self) -> bool:
@@ -133,11 +158,60 @@ class Operations:
 
 @dataclass(frozen=True, slots=True)
 class ColdStorage:
-    """Modular cold-storage economics shared by all sites."""
+    """Modular cold-storage economics shared by all sites (yuan; defaults are ASSUMPTIONS,
+    see instances/README.md for their sources).
+
+    A module in use is either owned (today's modules, or bought at ``module_buy_yuan``: an
+    investment annualised over ``Economics.module_life_years``; it pays
+    ``module_power_yuan_per_day`` on the days it runs) or leased for a season (the site's
+    ``module_cost_yuan_per_season``, else ``module_lease_yuan_per_day`` x the season's
+    days). Owned modules may move between sites between seasons (``module_add_cost_yuan``
+    in, ``module_remove_cost_yuan`` out). An open site with modules in a season pays
+    ``site_staff_yuan_per_day`` per day; an open site idle for a season (no module) pays
+    ``standby_yuan_per_season``.
+    """
 
     turns_per_day: float = 1.0
     module_add_cost_yuan: float = 5000.0
     module_remove_cost_yuan: float = 2000.0
+    module_buy_yuan: float = 120_000.0
+    module_power_yuan_per_day: float = 72.0
+    module_lease_yuan_per_day: float = 150.0
+    site_staff_yuan_per_day: float = 150.0
+    standby_yuan_per_season: float = 1_000.0
+
+
+@dataclass(frozen=True, slots=True)
+class Economics:
+    """A year in money: discounting and asset lives (defaults are ASSUMPTIONS, documented in
+    instances/README.md).
+
+    Investments (new cold-store sites, bought modules, new pickup points, bought vehicles)
+    are annualised with the capital recovery factor ``r / (1 - (1 + r)^-life)`` at
+    ``discount_rate``; the net present value of a plan is counted over ``horizon_years``.
+    ``line_haul_yuan_per_kg`` is an optional cost of carrying an order's kg to the city,
+    reported in the per-order breakdown (it is the same for every plan of a county).
+    """
+
+    discount_rate: float = 0.06
+    horizon_years: int = 10
+    site_life_years: float = 15.0
+    module_life_years: float = 10.0
+    vehicle_life_years: float = 8.0
+    pickup_life_years: float = 5.0
+    pickup_setup_yuan: float = 3_000.0
+    line_haul_yuan_per_kg: float = 0.0
+
+    def annuity(self, life_years: float) -> float:
+        """Capital recovery factor: the yearly payment per yuan invested over ``life_years``."""
+        r = self.discount_rate
+        return r / (1.0 - (1.0 + r) ** -life_years)
+
+    def present_value(self, yearly_yuan: float) -> float:
+        """Present value of ``yearly_yuan`` received at the end of each year of the
+        horizon (yuan)."""
+        r = self.discount_rate
+        return yearly_yuan * (1.0 - (1.0 + r) ** -self.horizon_years) / r
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +243,9 @@ class Scenario:
     closed_edges: tuple[str, ...] = ()
     hold_h: float = 0.0
     seed: int = 0
-    # weight of the scenario within its season for the location model (None: equal shares)
+    # share of its season's days the scenario stands for (rain days, ...): its weight in
+    # the location model and in the year (None: the season's unweighted scenarios share
+    # what the weighted ones leave, equally)
     probability: float | None = None
 
 
@@ -189,6 +265,7 @@ class Instance:
     vehicle_types: tuple[VehicleType, ...]
     seasons: tuple[Season, ...]
     scenarios: tuple[Scenario, ...]
+    economics: Economics = field(default_factory=Economics)
     county_code: str = ""
     synthetic: str = ""
     source: Path | None = None
@@ -246,6 +323,25 @@ class Instance:
                 return s
         raise InstanceError.at(self.source, "scenario", "unknown scenario", got=scenario_id,
                                fix=f"use one of {[s.id for s in self.scenarios]}")
+
+    def scenario_shares(self) -> dict[str, float]:
+        """The share of its season's days each scenario stands for (adding up to 1 per
+        season): its ``probability``; scenarios without one share what the others leave,
+        equally; when every scenario of a season has one, they are scaled to add up to 1."""
+        out: dict[str, float] = {}
+        for season in self.seasons:
+            group = [sc for sc in self.scenarios if sc.season == season.id]
+            given = {sc.id: sc.probability for sc in group if sc.probability is not None}
+            rest = [sc.id for sc in group if sc.probability is None]
+            total = sum(given.values())
+            if rest:
+                left = max(0.0, 1.0 - total)
+                out.update({k: float(v) for k, v in given.items()})
+                out.update(dict.fromkeys(rest, left / len(rest)))
+            elif group:
+                out.update({k: (v / total if total > 0 else 1.0 / len(group))
+                            for k, v in given.items()})
+        return out
 
     @property
     def hub(self) -> ColdStoreSite:

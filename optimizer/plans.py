@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 
@@ -9,10 +10,13 @@ from dataclasses import dataclass, field
 class FacilityPlan:
     """Which cold stores run with how many modules, which pickup points are open, who goes where.
 
-    ``modules`` maps season id -> cold-store id -> modules in use. ``produce_to_store`` maps a
-    village id to (cold-store id, kg/day) shares of its produce sent there in the scenario's
-    season; produce not listed is not collected by the network. ``village_pickup`` maps a
-    village id to the pickup point its parcels are delivered to.
+    ``cold_stores`` are the open sites; ``modules`` maps season id -> cold-store id ->
+    modules in use (a site with none in a season is idle then), of which ``leased`` (same
+    keys) are leased for the season and the others owned: today's modules plus
+    ``bought_modules`` new ones, moved between sites as the seasons need. ``produce_to_store``
+    maps a village id to (cold-store id, kg/day) shares of its produce sent there in the
+    scenario's season; produce not listed is not collected by the network.
+    ``village_pickup`` maps a village id to the pickup point its parcels are delivered to.
     """
 
     name: str
@@ -22,6 +26,13 @@ class FacilityPlan:
     produce_to_store: dict[str, tuple[tuple[str, float], ...]]
     village_pickup: dict[str, str]
     status: str = "heuristic"
+    leased: dict[str, dict[str, int]] = field(default_factory=dict)
+    bought_modules: int = 0
+
+    def active(self, season: str) -> tuple[str, ...]:
+        """Open cold stores running modules in ``season`` (the others are idle then)."""
+        mods = self.modules.get(season, {})
+        return tuple(s for s in self.cold_stores if mods.get(s, 0) > 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +104,21 @@ class Kpis:
     co2_kg_per_order: float
     parcels_dropped: float
     produce_dropped_kg: float
+    #: running cost of the day (routes incl. hires, cold stores, pickup points), yuan/day
+    operating_cost_yuan: float = math.nan
+    operating_cost_per_order_yuan: float = math.nan
+    #: the day's share of the annualised facility investment (yuan/day)
+    investment_yuan_per_day: float = math.nan
+    #: produce lost (kg/day) and its value at the product's price (yuan/day)
+    spoilage_kg: float = math.nan
+    spoilage_yuan: float = math.nan
+    #: cost per order by leg (yuan/order): collection routes, cold stores, delivery routes
+    #: and pickup points, and the line haul to the city (an instance figure)
+    first_mile_yuan_per_order: float = math.nan
+    cold_storage_yuan_per_order: float = math.nan
+    last_mile_yuan_per_order: float = math.nan
+    line_haul_yuan_per_order: float = math.nan
+    hired_vehicles: int = 0
     extra: dict[str, float] = field(default_factory=dict)
 
 

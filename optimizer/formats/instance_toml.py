@@ -19,6 +19,7 @@ from optimizer.errors import InstanceError
 from optimizer.instance import (
     ColdStorage,
     ColdStoreSite,
+    Economics,
     Instance,
     Operations,
     PickupSite,
@@ -80,11 +81,33 @@ class _Operations(BaseModel):
     reload_min: float = Field(default=20.0, ge=0, le=600, allow_inf_nan=False)
 
 
+def _yuan(default: float) -> Any:
+    return Field(default=default, ge=0, le=MAX_YUAN, allow_inf_nan=False)
+
+
 class _ColdStorage(BaseModel):
     model_config = _Strict
     turns_per_day: float = Field(default=1.0, gt=0, le=24, allow_inf_nan=False)
-    module_add_cost_yuan: float = Field(default=5000.0, ge=0, le=MAX_YUAN, allow_inf_nan=False)
-    module_remove_cost_yuan: float = Field(default=2000.0, ge=0, le=MAX_YUAN, allow_inf_nan=False)
+    module_add_cost_yuan: float = _yuan(5000.0)
+    module_remove_cost_yuan: float = _yuan(2000.0)
+    module_buy_yuan: float = _yuan(120_000.0)
+    module_power_yuan_per_day: float = _yuan(72.0)
+    module_lease_yuan_per_day: float = _yuan(150.0)
+    site_staff_yuan_per_day: float = _yuan(150.0)
+    standby_yuan_per_season: float = _yuan(1_000.0)
+
+
+class _Economics(BaseModel):
+    model_config = _Strict
+    discount_rate: float = Field(default=0.06, gt=0, lt=1, allow_inf_nan=False)
+    horizon_years: int = Field(default=10, ge=1, le=100)
+    site_life_years: float = Field(default=15.0, gt=0, le=100, allow_inf_nan=False)
+    module_life_years: float = Field(default=10.0, gt=0, le=100, allow_inf_nan=False)
+    vehicle_life_years: float = Field(default=8.0, gt=0, le=100, allow_inf_nan=False)
+    pickup_life_years: float = Field(default=5.0, gt=0, le=100, allow_inf_nan=False)
+    pickup_setup_yuan: float = _yuan(3_000.0)
+    line_haul_yuan_per_kg: float = Field(default=0.0, ge=0, le=MAX_YUAN_PER_KG,
+                                         allow_inf_nan=False)
 
 
 class _Vehicle(BaseModel):
@@ -102,6 +125,10 @@ class _Vehicle(BaseModel):
     max_trips: int = Field(default=1, ge=1, le=20)
     baseline_count: int = Field(default=0, ge=0, le=10_000)
     co2_kg_per_km: float = Field(default=0.3, ge=0, le=MAX_KG, allow_inf_nan=False)
+    purchase_yuan: float = _yuan(0.0)
+    hire_yuan_per_day: float | None = Field(default=None, ge=0, le=MAX_YUAN,
+                                            allow_inf_nan=False)
+    max_hired: int = Field(default=0, ge=0, le=10_000)
 
 
 class _Season(BaseModel):
@@ -138,6 +165,7 @@ class _InstanceFile(BaseModel):
     product: _Product
     operations: _Operations
     cold_storage: _ColdStorage = _ColdStorage()
+    economics: _Economics = _Economics()
     vehicles: list[_Vehicle] = Field(min_length=1)
     seasons: list[_Season] = Field(min_length=1)
     scenarios: list[_Scenario] = []
@@ -341,8 +369,8 @@ def _read_villages(path: Path, seasons: list[str]) -> tuple[Village, ...]:
 def _read_cold_stores(path: Path) -> tuple[ColdStoreSite, ...]:
     t = _Table(path, "cold_store_sites",
                ["id", "name", "lon", "lat", "module_capacity_t", "max_modules",
-                "opening_cost_yuan", "module_cost_yuan_per_season"],
-               ["existing", "existing_modules"])
+                "opening_cost_yuan"],
+               ["module_cost_yuan_per_season", "existing", "existing_modules"])
     if not t.rows:
         raise InstanceError.at(path, "cold_store_sites", "no sites",
                                fix="add at least the hub's site")
@@ -364,8 +392,7 @@ def _read_cold_stores(path: Path) -> tuple[ColdStoreSite, ...]:
             module_capacity_t=t.number(n, "module_capacity_t", lo=0, hi=MAX_KG / 1000),
             max_modules=max_modules,
             opening_cost_yuan=t.number(n, "opening_cost_yuan", lo=0, hi=MAX_YUAN),
-            module_cost_yuan_per_season=t.number(n, "module_cost_yuan_per_season", lo=0,
-                                                 hi=MAX_YUAN),
+            module_cost_yuan_per_season=_optional(t, n, "module_cost_yuan_per_season"),
             existing=t.flag(n, "existing"),
             existing_modules=existing_modules,
         ))
@@ -374,7 +401,7 @@ def _read_cold_stores(path: Path) -> tuple[ColdStoreSite, ...]:
 
 def _read_pickup_sites(path: Path) -> tuple[PickupSite, ...]:
     t = _Table(path, "pickup_sites", ["id", "name", "lon", "lat", "opening_cost_yuan"],
-               ["existing", "village_id"])
+               ["existing", "village_id", "setup_cost_yuan"])
     out = []
     for n in range(len(t.rows)):
         lon, lat = t.lonlat(n)
@@ -386,8 +413,16 @@ def _read_pickup_sites(path: Path) -> tuple[PickupSite, ...]:
             opening_cost_yuan=t.number(n, "opening_cost_yuan", lo=0, hi=MAX_YUAN),
             existing=t.flag(n, "existing"),
             village_id=t.text(n, "village_id", ""),
+            setup_cost_yuan=_optional(t, n, "setup_cost_yuan"),
         ))
     return tuple(out)
+
+
+def _optional(t: _Table, n: int, col: str) -> float | None:
+    """An optional money column (yuan): None where the column is absent or the cell empty."""
+    if not t.has(col) or not t.text(n, col, "").strip():
+        return None
+    return t.number(n, col, lo=0, hi=MAX_YUAN)
 
 
 def read_instance(path: str | Path) -> Instance:
@@ -432,6 +467,16 @@ def read_instance(path: str | Path) -> Instance:
             if not (0 <= q <= 1) or not math.isfinite(q):
                 raise InstanceError.at(p, f"scenarios[{i}].closure_probability.{cls}",
                                        "must be in [0, 1]", got=q, fix="e.g. 0.02")
+    for season in doc.seasons:
+        given = [sc.probability for sc in doc.scenarios
+                 if sc.season == season.id and sc.probability is not None]
+        if sum(given) > 1.0 + 1e-9:
+            i = max(i for i, sc in enumerate(doc.scenarios) if sc.season == season.id
+                    and sc.probability is not None)
+            raise InstanceError.at(p, f"scenarios[{i}].probability",
+                                   f"the probabilities of season {season.id!r} add up to "
+                                   f"{sum(given):g}, more than 1", got=sum(given),
+                                   fix="give each scenario its share of the season's days")
     base = p.parent
     season_ids = [s.id for s in doc.seasons]
     villages = _read_villages(base / doc.files.villages, season_ids)
@@ -471,6 +516,7 @@ def read_instance(path: str | Path) -> Instance:
             reload_min=ops.reload_min,
         ),
         cold_storage=ColdStorage(**doc.cold_storage.model_dump()),
+        economics=Economics(**doc.economics.model_dump()),
         villages=villages,
         cold_store_sites=stores,
         pickup_sites=pickups,

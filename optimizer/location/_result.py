@@ -38,6 +38,9 @@ class LocationResult:
         modules: modules per site (and season/scenario) for modular models, else ``None``.
         unserved: unserved demand per client (same leading axes as the flows) or ``None``.
         covered: bool array of covered clients (covering models) or ``None``.
+        leased: leased modules (same shape as ``modules``) of the flexible modular model.
+        active: (seasons, sites) bool, sites running modules per season (flexible model).
+        bought: modules bought (flexible modular model with an owned pool), else 0.
         seconds: wall-clock time of the whole call.
         message: one line on how the status was reached.
     """
@@ -53,9 +56,12 @@ class LocationResult:
     modules: np.ndarray | None = None
     unserved: np.ndarray | None = None
     covered: np.ndarray | None = None
+    leased: np.ndarray | None = None
+    active: np.ndarray | None = None
+    bought: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("assignment", "modules", "unserved", "covered"):
+        for name in ("assignment", "modules", "unserved", "covered", "leased", "active"):
             object.__setattr__(self, name, _frozen(getattr(self, name)))
 
     @property

@@ -20,6 +20,22 @@ Model (f = served fraction, so single sourcing is just ``f`` binary)::
          f_tsij <= z_j ; n_tsj <= N_j z_j                   (only at open sites)
          n_tsj - n_t-1,sj = a+_tsj - a-_tsj, n_-1 = initial  (module changes)
          f_tsij = 0 where travel time > pre-cooling deadline
+
+Seasonal flexibility (each part optional, off by default):
+
+* ``active_cost_yuan`` (T, J): an open site is active in a season (``u_tj = 1``, paying
+  that) or idle (no module, paying ``standby_cost_yuan``): ``n_tsj <= N_j u_tj``,
+  ``u_tj <= z_j``.
+* ``lease_cost_yuan`` (T, J): modules in use are owned (``o``, paying ``module_cost_yuan``,
+  e.g. power) or leased for the season (``l``, paying the lease): ``n = o + l`` and, in
+  every season and scenario, ``sum_j o_tsj <= E + B`` where ``E`` is the owned modules
+  today (``initial_modules``) and ``B`` the modules bought (integer, ``buy_cost_yuan``
+  each, annualised by the caller). Moves (``a+``, ``a-``) then count owned modules only.
+* ``cyclic=True``: module changes close the year (season 0 follows the last season)
+  instead of starting from ``initial_modules``.
+* ``budget_yuan``: ``sum_j F_j z_j + buy B + facility running cost <= budget_yuan +
+  budget_base_yuan``, where the running cost is every module, lease, active, standby and
+  move term (scenario-weighted) and ``budget_base_yuan`` what today's sites cost to run.
 """
 
 from __future__ import annotations
@@ -54,6 +70,14 @@ def modular_location(
     max_modules: np.ndarray | int = 10,
     scenario_prob: np.ndarray | None = None,
     single_source: bool = False,
+    active_cost_yuan: np.ndarray | float | None = None,
+    standby_cost_yuan: np.ndarray | float = 0.0,
+    lease_cost_yuan: np.ndarray | float | None = None,
+    buy_cost_yuan: float = 0.0,
+    max_buy: int = 10_000,
+    cyclic: bool = False,
+    budget_yuan: float | None = None,
+    budget_base_yuan: float = 0.0,
     time_limit_s: float,
     backend: Backend = "scip",
 ) -> LocationResult:
@@ -77,11 +101,20 @@ def modular_location(
         max_modules: scalar or (J,) upper bound on modules per site.
         scenario_prob: (S,) scenario probabilities (default uniform).
         single_source: each village sends all its produce to one site (or none).
+        active_cost_yuan, standby_cost_yuan: scalar or (T, J), per season (see the module
+            docstring); None: no active/idle distinction.
+        lease_cost_yuan: scalar or (T, J) per leased module per season; None: every module
+            costs ``module_cost_yuan`` and there is no owned pool.
+        buy_cost_yuan, max_buy: cost and bound of bought modules (with ``lease_cost_yuan``).
+        cyclic: module changes close the yearly cycle.
+        budget_yuan, budget_base_yuan: the budget row (None: no budget).
         time_limit_s: solver wall-clock limit.
 
     Returns:
         ``LocationResult`` with ``modules`` (T, J) or (T, S, J), ``assignment`` = flows
-        (T, [S,] I, J) in kg/day, ``unserved`` (T, [S,] I) kg/day, objective in yuan.
+        (T, [S,] I, J) in kg/day, ``unserved`` (T, [S,] I) kg/day, objective in yuan;
+        with the flexible parts also ``leased`` (as ``modules``), ``active`` (T, J) and
+        ``bought``. A budget that cannot be met gives status ``infeasible``.
     """
     t0 = time.perf_counter()
     q = as_matrix(supply_kg_day, "supply_kg_day", ndim=np.ndim(supply_kg_day))
@@ -128,14 +161,47 @@ def modular_location(
         raise InstanceError.at(None, f"initial_modules[{j}]", f"exceeds max_modules "
                                f"{nmax[j]:g}", got=init[j])
 
+    flexible = active_cost_yuan is not None
+    pooled = lease_cost_yuan is not None
+    act_c = _vec(0.0 if active_cost_yuan is None else active_cost_yuan, (t_n, j_n),
+                 "active_cost_yuan")
+    stand_c = _vec(standby_cost_yuan, (t_n, j_n), "standby_cost_yuan")
+    lease_c = _vec(0.0 if lease_cost_yuan is None else lease_cost_yuan, (t_n, j_n),
+                   "lease_cost_yuan")
+    pool = float(init.sum())
+
     mb = MipBuilder()
-    z = mb.add_vars(j_n, lb=exist.astype(float), ub=1.0, cost=np.where(exist, 0.0, fo),
-                    integer=True)
+    # standby is paid by an open site in every season it is idle: z pays it for every
+    # season and each active season u gives it back
+    open_c = np.where(exist, 0.0, fo) + (stand_c.sum(axis=0) if flexible else 0.0)
+    z = mb.add_vars(j_n, lb=exist.astype(float), ub=1.0, cost=open_c, integer=True)
     w = prob[None, :, None]  # (1, S, 1)
-    n = mb.add_vars((t_n, s_n, j_n), ub=np.broadcast_to(nmax, (t_n, s_n, j_n)),
-                    cost=mc[:, None, :] * w, integer=True)
+    budget_cols: list[np.ndarray] = [z]
+    budget_vals: list[np.ndarray] = [np.where(exist, 0.0, fo) + (stand_c.sum(axis=0)
+                                                                 if flexible else 0.0)]
+    u = None
+    if flexible:
+        u = mb.add_vars((t_n, j_n), ub=1.0, cost=act_c - stand_c, integer=True)
+        budget_cols.append(u.ravel())
+        budget_vals.append((act_c - stand_c).ravel())
+    bound_n = np.broadcast_to(nmax, (t_n, s_n, j_n))
+    n = mb.add_vars((t_n, s_n, j_n), ub=bound_n, cost=mc[:, None, :] * w, integer=True)
+    budget_cols.append(n.ravel())
+    budget_vals.append(np.broadcast_to(mc[:, None, :] * w, (t_n, s_n, j_n)).ravel())
+    lease = bought = None
+    if pooled:
+        # n = owned + leased; the leased part pays the lease on top of the module cost
+        lease = mb.add_vars((t_n, s_n, j_n), ub=bound_n, cost=(lease_c - mc)[:, None, :] * w,
+                            integer=True)
+        bought = mb.add_vars(1, ub=float(max_buy), cost=buy_cost_yuan, integer=True)
+        budget_cols += [lease.ravel(), bought]
+        budget_vals += [np.broadcast_to((lease_c - mc)[:, None, :] * w,
+                                        (t_n, s_n, j_n)).ravel(), np.array([buy_cost_yuan])]
     a_plus = mb.add_vars((t_n, s_n, j_n), cost=np.broadcast_to(add_c, (t_n, s_n, j_n)) * w)
     a_minus = mb.add_vars((t_n, s_n, j_n), cost=np.broadcast_to(rem_c, (t_n, s_n, j_n)) * w)
+    budget_cols += [a_plus.ravel(), a_minus.ravel()]
+    budget_vals += [(np.broadcast_to(add_c, (t_n, s_n, j_n)) * w).ravel(),
+                    (np.broadcast_to(rem_c, (t_n, s_n, j_n)) * w).ravel()]
     scale = days[:, None, None] * prob[None, :, None] * q  # (T, S, I) weight of one served kg
     # one flow variable per usable (season, scenario, village, site): allowed and supplied
     tt, ss, ii, jj = np.nonzero(ok[None, None] & (q[..., None] > 0))
@@ -155,26 +221,61 @@ def modular_location(
     r = np.arange(tt.size)
     mb.add_rows(np.concatenate([r, r]), np.concatenate([f, z[jj]]),
                 np.concatenate([np.ones(r.size), -np.ones(r.size)]), n_rows=r.size, ub=0.0)
-    # n <= N z
+    # n <= N z, or n <= N u and u <= z
     nz = n.reshape(-1, j_n)
     rr = np.arange(nz.size)
-    mb.add_rows(np.concatenate([rr, rr]), np.concatenate([nz.ravel(), np.tile(z, nz.shape[0])]),
+    gate = np.tile(z, nz.shape[0]) if u is None else np.repeat(u, s_n, axis=0).ravel()
+    mb.add_rows(np.concatenate([rr, rr]), np.concatenate([nz.ravel(), gate]),
                 np.concatenate([np.ones(rr.size), -np.tile(nmax, nz.shape[0])]),
                 n_rows=rr.size, ub=0.0)
-    # n_t - n_{t-1} - a+ + a- = 0 (n_{-1} = initial)
+    if u is not None:
+        ru = np.arange(u.size)
+        mb.add_rows(np.concatenate([ru, ru]), np.concatenate([u.ravel(), np.tile(z, t_n)]),
+                    np.concatenate([np.ones(ru.size), -np.ones(ru.size)]), n_rows=ru.size,
+                    ub=0.0)
+    # the owned part: o = n - l (l <= n), and the pool per (t, s): sum_j o - B <= E
+    moved = n
+    if lease is not None and bought is not None:
+        rl = np.arange(k)
+        mb.add_rows(np.concatenate([rl, rl]), np.concatenate([lease.ravel(), n.ravel()]),
+                    np.concatenate([np.ones(k), -np.ones(k)]), n_rows=k, ub=0.0)
+        ts = np.repeat(np.arange(t_n * s_n), j_n)
+        mb.add_rows(np.concatenate([ts, ts, np.arange(t_n * s_n)]),
+                    np.concatenate([n.ravel(), lease.ravel(),
+                                    np.repeat(bought, t_n * s_n)]),
+                    np.concatenate([np.ones(k), -np.ones(k), -np.ones(t_n * s_n)]),
+                    n_rows=t_n * s_n, ub=pool)
+    # module changes of the moved modules (all, or the owned ones):
+    # x_t - x_{t-1} - a+ + a- = 0 (x_{-1} = initial, or the last season when cyclic)
     rows, cols, vals = [], [], []
     rhs = np.zeros((t_n, s_n, j_n))
-    rhs[0] = init[None, :]
     idx = np.arange(k).reshape(t_n, s_n, j_n)
     rows += [idx.ravel()] * 3
-    cols += [n.ravel(), a_plus.ravel(), a_minus.ravel()]
+    cols += [moved.ravel(), a_plus.ravel(), a_minus.ravel()]
     vals += [np.ones(k), -np.ones(k), np.ones(k)]
-    if t_n > 1:
-        rows.append(idx[1:].ravel())
-        cols.append(n[:-1].ravel())
-        vals.append(-np.ones(idx[1:].size))
+    if lease is not None:
+        rows.append(idx.ravel())
+        cols.append(lease.ravel())
+        vals.append(-np.ones(k))
+    prev_t = list(range(-1, t_n - 1))
+    for t in range(t_n):
+        before = prev_t[t]
+        if before < 0 and not (cyclic and t_n > 1):
+            rhs[t] = init[None, :]
+            continue
+        before %= t_n
+        rows.append(idx[t].ravel())
+        cols.append(moved[before].ravel())
+        vals.append(-np.ones(s_n * j_n))
+        if lease is not None:
+            rows.append(idx[t].ravel())
+            cols.append(lease[before].ravel())
+            vals.append(np.ones(s_n * j_n))
     mb.add_rows(np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), n_rows=k,
                 lb=rhs.ravel(), ub=rhs.ravel())
+    if budget_yuan is not None:
+        mb.add_row(np.concatenate(budget_cols), np.concatenate(budget_vals),
+                   ub=float(budget_yuan) + float(budget_base_yuan))
 
     sol = mb.solve(time_limit_s=time_limit_s, backend=backend)
     if not sol.has_solution:
@@ -186,14 +287,19 @@ def modular_location(
     flows[tt, ss, ii, jj] = np.clip(sol.values[f], 0.0, 1.0) * q[tt, ss, ii]
     unserved = np.maximum(q - flows.sum(axis=3), 0.0)
     modules = np.rint(sol.values[n]).astype(np.int64)
+    leased = None if lease is None else np.rint(sol.values[lease]).astype(np.int64)
+    active = None if u is None else np.rint(sol.values[u]).astype(bool)
+    n_bought = 0 if bought is None else int(np.rint(sol.values[bought][0]))
     opened = tuple(int(j) for j in np.flatnonzero(sol.values[z] > 0.5))
     if not has_s:
         flows, unserved, modules = flows[:, 0], unserved[:, 0], modules[:, 0]
+        leased = None if leased is None else leased[:, 0]
     return LocationResult(
         status=sol.status,  # type: ignore[arg-type]
         objective=sol.objective, bound=sol.bound, gap=rel_gap(sol.objective, sol.bound),
         open=opened, assignment=flows, modules=modules, unserved=unserved,
-        seconds=time.perf_counter() - t0, message=sol.message,
+        seconds=time.perf_counter() - t0, message=sol.message, leased=leased, active=active,
+        bought=n_bought,
     )
 
 

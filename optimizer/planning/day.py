@@ -25,7 +25,7 @@ import numpy as np
 from optimizer.errors import InfeasibleError
 from optimizer.instance import Instance, Scenario, VehicleType
 from optimizer.limits import Limits
-from optimizer.planning.fleet import vehicle_numbers
+from optimizer.planning.fleet import hired_numbers, vehicle_numbers
 from optimizer.planning.kpi import evaluate
 from optimizer.planning.matrices import Matrices
 from optimizer.planning.rules import DayRules, split_kg, vehicle_id
@@ -82,14 +82,16 @@ def build_day_problem(
     produce_kg: Mapping[str, float],
     fleet: Fleet,
     *,
+    hired: Fleet | None = None,
     depots: Collection[str] | None = None,
     name: str = "",
 ) -> DayProblem:
     """Build the day's RoutingProblem (rules: :mod:`optimizer.planning.rules`).
 
     ``matrices`` maps vehicle-type id -> travel matrix over the instance's site ids;
-    ``orders`` and ``produce_kg`` are per village per day; ``fleet`` gives the vehicles of
-    each type at each depot (numbered across depots, :func:`vehicle_numbers`). With
+    ``orders`` and ``produce_kg`` are per village per day; ``fleet`` gives the owned
+    vehicles of each type at each depot (numbered across depots, :func:`vehicle_numbers`),
+    ``hired`` the hired ones (numbered after the type's ``count``, at its day rate). With
     ``depots``, only those depots' vehicles and work are in the problem: the produce lots
     assigned to them, and the parcels when the hub is among them.
     """
@@ -107,15 +109,18 @@ def build_day_problem(
             node_sites.append(site)
         return node_of[site]
 
-    numbers = vehicle_numbers(fleet)
+    owned = vehicle_numbers(fleet)
+    extra = hired_numbers(instance, hired or {})
+    numbers = {key: tuple((n, False) for n in owned.get(key, ()))
+               + tuple((n, True) for n in extra.get(key, ())) for key in {*owned, *extra}}
     vehicles: list[Vehicle] = []
     slot_types: list[VehicleType] = []
     slot_trip: list[int] = []
     for vt in instance.vehicle_types:
-        for depot in sorted(fleet.get(vt.id, {})):
+        for depot in sorted({d for t, d in numbers if t == vt.id}):
             if wanted is not None and depot not in wanted:
                 continue
-            for number in numbers.get((vt.id, depot), ()):
+            for number, is_hired in numbers[(vt.id, depot)]:
                 prev: int | None = None
                 for trip in range(vt.max_trips):
                     dn = depot_node(depot)
@@ -126,7 +131,8 @@ def build_day_problem(
                         end=dn,
                         capacity_kg=int(vt.capacity_kg),
                         profile=vt.id,
-                        fixed_fen=int(round(rules.fixed_yuan(vt, trip) * FEN_PER_YUAN)),
+                        fixed_fen=int(round(rules.fixed_yuan(vt, trip, hired=is_hired)
+                                            * FEN_PER_YUAN)),
                         fen_per_km=vt.cost_yuan_per_km * FEN_PER_YUAN,
                         fen_per_h=vt.refrigeration_yuan_per_h * FEN_PER_YUAN,
                         spoil_fen_per_kg_h=rules.ride_yuan_per_kg_h(vt) * FEN_PER_YUAN,
@@ -340,28 +346,31 @@ def route_day(
     matrices: Matrices,
     fleet: Fleet,
     *,
+    hired: Fleet | None = None,
     limits: Limits,
     seed: int = 0,
 ) -> DayPlan:
     """Route one day of ``scenario``: one checked routing problem per depot, merged.
 
-    The depots are those with vehicles, with produce assigned, and the hub when parcels go
-    out; ``limits.time_s`` is the whole day's search time, split over the depots in
-    proportion to their stops (:func:`optimizer.routing.solve.time_shares`). Raises
+    ``fleet`` and ``hired`` are the owned and hired vehicles per type and depot. The depots
+    are those with vehicles, with produce assigned, and the hub when parcels go out;
+    ``limits.time_s`` is the whole day's search time, split over the depots in proportion
+    to their stops (:func:`optimizer.routing.solve.time_shares`). Raises
     :class:`InfeasibleError` when the fleet has no vehicle at all.
     """
-    if not any(n > 0 for per in fleet.values() for n in per.values()):
+    both = [*fleet.values(), *(hired or {}).values()]
+    if not any(n > 0 for per in both for n in per.values()):
         raise InfeasibleError(f"{instance.source}: vehicles: the {facilities.name} fleet has no "
                               "vehicle; set count/baseline_count > 0 for a vehicle type")
     orders, produce = day_volumes(instance, scenario)
-    depots = {d for per in fleet.values() for d, n in per.items() if n > 0}
+    depots = {d for per in both for d, n in per.items() if n > 0}
     depots |= {store for shares in facilities.produce_to_store.values() for store, _ in shares}
     if facilities.village_pickup:
         depots.add(instance.operations.hub)
     jobs = []
     for depot in sorted(depots):
         day = build_day_problem(instance, matrices.by_vehicle_type, facilities, orders, produce,
-                                fleet, depots=(depot,),
+                                fleet, hired=hired, depots=(depot,),
                                 name=f"{instance.name}/{scenario.id}/{facilities.name}/{depot}")
         if day.problem.stops:
             jobs.append(day)
@@ -379,12 +388,14 @@ def plan_day(
     matrices: Matrices,
     fleet: Fleet,
     *,
+    hired: Fleet | None = None,
     limits: Limits,
     seed: int = 0,
 ) -> tuple[DayPlan, Kpis]:
     """Route one representative day of ``scenario`` (:func:`route_day`) and compute its
     KPIs (:func:`optimizer.planning.kpi.evaluate`)."""
-    day = route_day(instance, scenario, facilities, matrices, fleet, limits=limits, seed=seed)
+    day = route_day(instance, scenario, facilities, matrices, fleet, hired=hired, limits=limits,
+                    seed=seed)
     return day, day_kpis(instance, scenario, facilities, day, matrices)
 
 

@@ -1,4 +1,10 @@
-"""The fleet of a plan: how many vehicles of each type, and at which cold store each is based."""
+"""The fleet of a plan: how many vehicles of each type, and at which cold store each is based.
+
+A plan may use each type's ``count`` owned vehicles and, where the type can be hired, up to
+``max_hired`` hired ones a day at ``hire_yuan_per_day`` (numbered after the owned ones:
+``TYPE#N`` with ``N > count`` is hired). Today's baseline uses ``baseline_count`` owned
+vehicles at the type's home depot and hires none.
+"""
 
 from __future__ import annotations
 
@@ -16,45 +22,56 @@ def home_fleet(instance: Instance, *, baseline: bool = True) -> dict[str, dict[s
             for vt in instance.vehicle_types}
 
 
-def vehicle_numbers(fleet: Mapping[str, Mapping[str, int]]) -> dict[tuple[str, str],
-                                                                      tuple[int, ...]]:
-    """The numbers (1-based) of each type's vehicles at each depot: numbered across the
-    type's depots in sorted order, so ``TYPE#N`` names one vehicle of the whole fleet."""
+def vehicle_numbers(fleet: Mapping[str, Mapping[str, int]], *, first: Mapping[str, int] | None
+                    = None) -> dict[tuple[str, str], tuple[int, ...]]:
+    """The numbers of each type's vehicles at each depot: numbered across the type's depots
+    in sorted order from ``first[type]`` (default 1), so ``TYPE#N`` names one vehicle of
+    the whole fleet."""
     out: dict[tuple[str, str], tuple[int, ...]] = {}
     for type_id, per in fleet.items():
-        first = 1
+        start = (first or {}).get(type_id, 1)
         for depot in sorted(per):
             n = max(0, int(per[depot]))
-            out[(type_id, depot)] = tuple(range(first, first + n))
-            first += n
+            out[(type_id, depot)] = tuple(range(start, start + n))
+            start += n
     return out
 
 
-def place_fleet(
-    instance: Instance, facilities: FacilityPlan, orders: Mapping[str, float]
-) -> dict[str, dict[str, int]]:
-    """Base the plan's vehicles (``count`` per type) at the open cold stores.
+def hired_numbers(instance: Instance, hired: Mapping[str, Mapping[str, int]]
+                  ) -> dict[tuple[str, str], tuple[int, ...]]:
+    """The numbers of hired vehicles at each depot: after each type's ``count`` owned ones."""
+    first = {vt.id: vt.count + 1 for vt in instance.vehicle_types}
+    return vehicle_numbers(hired, first=first)
 
-    Each type's vehicles are split over the stores in proportion to the kg they handle per
-    day (produce in; at the hub also parcels out), largest remainders first; the hub keeps
-    at least one vehicle of every type so that parcels always have a carrier.
+
+def place_fleet(
+    instance: Instance, facilities: FacilityPlan, orders: Mapping[str, float], *,
+    hired: bool = False,
+) -> dict[str, dict[str, int]]:
+    """Base the plan's vehicles at the cold stores that take produce that day and the hub.
+
+    ``count`` per type (``hired``: ``max_hired`` per type that can be hired) split over the
+    stores in proportion to the kg they handle per day (produce in; at the hub also parcels
+    out), largest remainders first; the hub keeps at least one owned vehicle of every type
+    so that parcels always have a carrier. Idle stores (no produce that day) get none.
     """
-    load = {s: 0.0 for s in facilities.cold_stores}
+    hub = instance.operations.hub
+    load = {hub: sum(orders.values()) * instance.product.order_kg}
     for shares in facilities.produce_to_store.values():
         for store, kg in shares:
-            load[store] = load.get(store, 0.0) + kg
-    hub = instance.operations.hub
-    load[hub] = load.get(hub, 0.0) + sum(orders.values()) * instance.product.order_kg
+            if kg > 0:
+                load[store] = load.get(store, 0.0) + kg
     total = sum(load.values()) or 1.0
     out: dict[str, dict[str, int]] = {}
     for vt in instance.vehicle_types:
-        n = vt.count
+        n = (vt.max_hired if vt.hire_yuan_per_day is not None else 0) if hired else vt.count
         if n <= 0:
             out[vt.id] = {}
             continue
-        alloc = {s: 0 for s in load}
-        alloc[hub] = 1
-        rest = n - 1
+        alloc = dict.fromkeys(load, 0)
+        if not hired:
+            alloc[hub] = 1
+        rest = n - sum(alloc.values())
         quotas = {s: rest * load[s] / total for s in load}
         for s in load:
             alloc[s] += int(math.floor(quotas[s]))
@@ -65,4 +82,4 @@ def place_fleet(
     return out
 
 
-__all__ = ["home_fleet", "place_fleet", "vehicle_numbers"]
+__all__ = ["hired_numbers", "home_fleet", "place_fleet", "vehicle_numbers"]

@@ -4,14 +4,22 @@ Definitions (all per representative day of a scenario):
 
 - orders = parcels delivered + produce collected / ``product.order_kg`` (produce leaves the
   county as e-commerce orders of that size);
-- logistics cost = routing cost (fixed + distance + refrigeration) + facility cost per day
-  (modules' seasonal cost / season days, new cold-store sites' opening cost / 365, pickup
-  points' yearly cost / 365); cost per order = logistics cost / orders. Spoilage and
+- operating cost = routing cost (fixed or hire + distance + refrigeration) + running the
+  cold stores and pickup points (:mod:`optimizer.planning.economics`); logistics cost =
+  operating cost + the day's share of the annualised facility investment; cost per order =
+  logistics cost / orders, operating cost per order = operating cost / orders. Spoilage and
   compensation for dropped parcels are reported apart, not inside cost per order;
+- per-order breakdown: first mile = the collection share of route costs (each route's cost
+  split by the kg it picks up and delivers), cold storage = running and annualised
+  investment of the cold stores, last mile = the delivery share of route costs plus the
+  pickup points, line haul = ``economics.line_haul_yuan_per_kg`` x order kg (the same for
+  every plan; it lets the local total be set beside a county's whole cost per parcel);
 - spoilage = exact loss 1 - exp(-sum theta_leg * t_leg) over field waiting (ambient), the ride
   (vehicle temperature), the scenario's hold (cold store temperature if pre-cooled in time,
   ambient otherwise); produce the network leaves behind loses its value over
-  ``product.uncollected_ambient_h`` plus the hold at ambient temperature;
+  ``product.uncollected_ambient_h`` plus the hold at ambient temperature; its value is the
+  kg lost x ``product.value_yuan_per_kg`` (one price per kg, so the value share lost equals
+  the mass share: ``spoilage_value_pct`` is kept for older readers and equals the mass %);
 - cold-chain coverage = share of produce reaching a cold store within the pre-cooling deadline;
 - village (household) coverage = share of villages (households) whose nearest open pickup
   point is within ``operations.coverage_radius_min`` minutes by van on the road network.
@@ -23,23 +31,16 @@ import math
 from collections.abc import Mapping
 
 from optimizer.instance import Instance, Scenario
+from optimizer.planning.economics import facility_day
+from optimizer.planning.rules import DayRules
 from optimizer.plans import DayPlan, FacilityPlan, Kpis
 
 
 def facility_cost_per_day(instance: Instance, facilities: FacilityPlan, season: str) -> float:
-    """Daily facility cost (yuan/day) of ``facilities`` in ``season``."""
-    days = instance.season(season).days
-    stores = {s.id: s for s in instance.cold_store_sites}
-    modules = facilities.modules.get(season, {})
-    cost = 0.0
-    for sid in facilities.cold_stores:
-        site = stores[sid]
-        cost += modules.get(sid, 0) * site.module_cost_yuan_per_season / days
-        if not site.existing:
-            cost += site.opening_cost_yuan / 365.0
-    pickups = {p.id: p for p in instance.pickup_sites}
-    cost += sum(pickups[p].opening_cost_yuan for p in facilities.pickup_points) / 365.0
-    return cost
+    """Daily facility cost (yuan/day) of ``facilities`` in ``season``: running the cold
+    stores and pickup points plus the day's share of the annualised facility investment
+    (:func:`optimizer.planning.economics.facility_day`)."""
+    return facility_day(instance, facilities, season).total_yuan
 
 
 def coverage(
@@ -92,7 +93,9 @@ def evaluate(
     co2 = 0.0
     span_h = 0.0
     vehicles_used: set[str] = set()
+    hired: set[str] = set()
     routing_cost = 0.0
+    first_mile = last_mile = 0.0
     for r in day.routes:
         vt = vtypes[r.vehicle_type]
         theta_v = prod.decay_per_h(vt.temperature_c)
@@ -100,7 +103,14 @@ def evaluate(
         co2 += r.distance_km * vt.co2_kg_per_km
         span_h += (r.end_min - r.start_min) / 60.0
         vehicles_used.add(r.vehicle_id)
+        if DayRules.is_hired(vt, r.vehicle_id, facilities.name):
+            hired.add(r.vehicle_id.split("/trip")[0])
         routing_cost += r.cost_yuan
+        up = sum(s.pickup_kg for s in r.stops)
+        down = sum(s.delivery_kg for s in r.stops)
+        share = up / (up + down) if up + down > 0 else 0.5
+        first_mile += r.cost_yuan * share
+        last_mile += r.cost_yuan * (1.0 - share)
         for s in r.stops:
             if s.kind == "delivery":
                 parcels_delivered += s.delivery_kg / prod.order_kg
@@ -118,9 +128,11 @@ def evaluate(
     left = max(total_produce - collected, 0.0)
     lost += left * prod.loss_fraction(prod.ambient_temp_c,
                                       prod.uncollected_ambient_h + scenario.hold_h)
-    facility_cost = facility_cost_per_day(instance, facilities, scenario.season)
+    fac = facility_day(instance, facilities, scenario.season)
+    facility_cost = fac.total_yuan
     n_orders = parcels_delivered + collected / prod.order_kg
     logistics = routing_cost + facility_cost
+    operating = routing_cost + fac.operating_yuan
     parcels_total = sum(orders.values())
     village_pct, household_pct = coverage(instance, facilities.pickup_points, minutes_to)
     stores = {s.id: s for s in instance.cold_store_sites}
@@ -133,11 +145,16 @@ def evaluate(
     day_h = (ops.day_end_min - ops.day_start_min) / 60.0
     # route slots "type#k/tripN" of one physical vehicle count once
     veh_types_used = {vid.split("/trip")[0] for vid in vehicles_used}
+
+    def per_order(yuan: float) -> float:
+        return yuan / n_orders if n_orders > 0 else math.inf
+
+    line_haul = instance.economics.line_haul_yuan_per_kg * n_orders * prod.order_kg
     return Kpis(
         scenario=scenario.id,
         plan=facilities.name,
         orders=n_orders,
-        cost_per_order_yuan=logistics / n_orders if n_orders > 0 else math.inf,
+        cost_per_order_yuan=per_order(logistics),
         logistics_cost_yuan=logistics,
         routing_cost_yuan=routing_cost,
         facility_cost_yuan=facility_cost,
@@ -156,5 +173,17 @@ def evaluate(
         co2_kg_per_order=co2 / n_orders if n_orders > 0 else 0.0,
         parcels_dropped=max(parcels_total - parcels_delivered, 0.0),
         produce_dropped_kg=left,
+        operating_cost_yuan=operating,
+        operating_cost_per_order_yuan=per_order(operating),
+        investment_yuan_per_day=fac.investment_yuan,
+        spoilage_kg=lost,
+        spoilage_yuan=lost * prod.value_yuan_per_kg,
+        first_mile_yuan_per_order=per_order(first_mile),
+        cold_storage_yuan_per_order=per_order(fac.cold_storage_operating_yuan
+                                              + fac.cold_investment_yuan),
+        last_mile_yuan_per_order=per_order(last_mile + fac.pickups_yuan
+                                           + fac.pickup_investment_yuan),
+        line_haul_yuan_per_order=per_order(line_haul),
+        hired_vehicles=len(hired),
         extra={"spoiled_kg": lost, "parcels_delivered": parcels_delivered},
     )

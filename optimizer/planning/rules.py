@@ -20,12 +20,13 @@ two can never disagree on what a rule is; each still computes the schedule on it
   delivered today costs ``PARCEL_DROP_YUAN``.
 * **Service.** A stop handling ``kg`` takes ``service_min_per_stop + service_min_per_t x t``
   minutes, rounded to whole seconds; service starts at ``max(arrival, window start)``.
-* **Vehicles and trips.** A vehicle is named ``TYPE#N`` (``N`` from 1 to the fleet size of
-  its type, numbered across depots), its trips ``TYPE#N/tripK`` when the type makes several;
-  a vehicle keeps one depot all day; trip ``K`` starts at least ``reload_s`` after trip
-  ``K-1`` is back. A route costs the type's fixed cost on the first trip (whole fen), its
-  cost per km, and its refrigeration cost per hour of the route's span; produce on board
-  loses value at the vehicle's temperature (value x decay rate x kg x hours).
+* **Vehicles and trips.** A vehicle is named ``TYPE#N`` (``N`` from 1 to the type's owned
+  fleet, numbered across depots; hired vehicles after them, ``N > count``), its trips
+  ``TYPE#N/tripK`` when the type makes several; a vehicle keeps one depot all day; trip
+  ``K`` starts at least ``reload_s`` after trip ``K-1`` is back. A route costs the type's
+  fixed cost (a hired vehicle: its day rate) on the first trip (whole fen), its cost per
+  km, and its refrigeration cost per hour of the route's span; produce on board loses value
+  at the vehicle's temperature (value x decay rate x kg x hours).
 """
 
 from __future__ import annotations
@@ -134,15 +135,29 @@ class DayRules:
         """True when vehicles of ``vt`` may carry produce."""
         return vt.refrigerated or not self.reefer_only
 
-    def fixed_yuan(self, vt: VehicleType, trip: int) -> float:
+    def fixed_yuan(self, vt: VehicleType, trip: int, *, hired: bool = False) -> float:
         """Fixed cost (yuan, whole fen) of trip ``trip`` (0-based): the day's vehicle cost on
-        the first trip, nothing on later ones."""
-        return round(vt.fixed_cost_yuan_per_day * 100) / 100.0 if trip == 0 else 0.0
+        the first trip, nothing on later ones; a ``hired`` vehicle costs its day rate."""
+        if trip != 0:
+            return 0.0
+        day = vt.fixed_cost_yuan_per_day
+        if hired and vt.hire_yuan_per_day is not None:
+            day = vt.hire_yuan_per_day
+        return round(day * 100) / 100.0
 
-    def route_cost_yuan(self, vt: VehicleType, trip: int, km: float, span_h: float) -> float:
-        """Cost (yuan) of a route: fixed (first trip) + per km + refrigeration per hour."""
-        return (self.fixed_yuan(vt, trip) + vt.cost_yuan_per_km * km
+    def route_cost_yuan(self, vt: VehicleType, trip: int, km: float, span_h: float, *,
+                        hired: bool = False) -> float:
+        """Cost (yuan) of a route: fixed or hire (first trip) + per km + refrigeration per
+        hour."""
+        return (self.fixed_yuan(vt, trip, hired=hired) + vt.cost_yuan_per_km * km
                 + vt.refrigeration_yuan_per_h * span_h)
+
+    @staticmethod
+    def is_hired(vt: VehicleType, vehicle: str, plan: str) -> bool:
+        """True when ``vehicle`` (an id) is a hired one: in a plan (today's baseline hires
+        none) and numbered after the type's ``count`` owned vehicles."""
+        parsed = parse_vehicle_id(vehicle)
+        return plan != "baseline" and parsed is not None and parsed[1] > vt.count
 
     def ride_yuan_per_kg_h(self, vt: VehicleType) -> float:
         """Value lost per kg on board per hour at the vehicle's temperature (yuan)."""

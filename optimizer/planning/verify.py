@@ -123,12 +123,15 @@ class _Day:
 
     # ---- vehicles --------------------------------------------------------------------------
     def available(self, vt: VehicleType) -> int:
-        """Vehicles of ``vt`` in this outcome's fleet: today's, or the plan's."""
-        return vt.baseline_count if self.o.plan == "baseline" else vt.count
+        """Vehicles of ``vt`` in this outcome's fleet: today's owned ones, or the plan's
+        owned ones plus the hired ones."""
+        if self.o.plan == "baseline":
+            return vt.baseline_count
+        return vt.count + (vt.max_hired if vt.hire_yuan_per_day is not None else 0)
 
     def check_vehicle_id(self, r: PlannedRoute, vt: VehicleType, who: str) -> None:
-        """The id reads ``TYPE#N`` or ``TYPE#N/tripK``: its type, N within the fleet, K the
-        route's trip."""
+        """The id reads ``TYPE#N`` or ``TYPE#N/tripK``: its type, N within the fleet
+        (hired ones after the owned ones), K the route's trip."""
         parsed = parse_vehicle_id(r.vehicle_id)
         avail = self.available(vt)
         if parsed is None or parsed[0] != vt.id:
@@ -137,8 +140,10 @@ class _Day:
             return
         _, number, trip = parsed
         if number > avail:
+            hires = "" if self.o.plan == "baseline" else (
+                f" ({vt.count} owned + {avail - vt.count} hired)")
             self.add(f"{who}: vehicle number {number} exceeds the {avail} {vt.id} vehicles of "
-                     f"the {self.o.plan} fleet")
+                     f"the {self.o.plan} fleet{hires}")
         if trip is not None and trip != r.trip + 1:
             self.add(f"{who}: the id names trip {trip}, but the route is trip {r.trip + 1}")
 
@@ -246,7 +251,8 @@ class _Day:
                      f"({ops.precool_deadline_h:g} h after harvest at "
                      f"{_hhmm(self.ready_s)})")
         km = dist_m / 1000.0
-        cost = rules.route_cost_yuan(vt, r.trip, km, (end - start_s) / 3600.0)
+        cost = rules.route_cost_yuan(vt, r.trip, km, (end - start_s) / 3600.0,
+                                     hired=rules.is_hired(vt, r.vehicle_id, self.o.plan))
         spoil = rules.ride_yuan_per_kg_h(vt) * kg_h
         route = replace(r, start_min=start_s / 60.0, end_min=end / 60.0, distance_km=km,
                         stops=tuple(stops), cost_yuan=cost)
@@ -283,7 +289,8 @@ class _Day:
             new, spoil, waiting = self.drive(r, vt)
             routes.append(new)
             trips[(vt.id, _physical(r))][r.trip] = (new.start_min * 60, new.end_min * 60)
-            parts["fixed"] += rules.fixed_yuan(vt, r.trip)
+            parts["fixed"] += rules.fixed_yuan(vt, r.trip,
+                                               hired=rules.is_hired(vt, r.vehicle_id, self.o.plan))
             parts["distance"] += vt.cost_yuan_per_km * new.distance_km
             parts["refrigeration"] += (vt.refrigeration_yuan_per_h
                                        * (new.end_min - new.start_min) / 60.0)

@@ -469,3 +469,85 @@ def test_modular_bad_shapes() -> None:
     with pytest.raises(InstanceError, match=r"allowed: must be \(2, J\)"):
         modular_location(np.ones((1, 2)), np.ones((3, 1), bool), np.ones((2, 1)), 1.0,
                          np.ones(1), 1.0, 10.0, 1.0, time_limit_s=5)
+
+
+def _flexible(**kw):  # type: ignore[no-untyped-def]
+    """Two seasons (off 300 days, peak 60), hub 0 with 2 owned modules (100 kg each), a
+    candidate site 1 (annualised opening 100); village 0 reaches only site 0, village 1
+    only site 1; produce off 50 / 10 kg/day, peak 150 / 200; unserved 1 yuan/kg, haul 0.
+    Per season: owned module power 30 / 6, lease 40 in both, active site 3,300 / 600,
+    standby 50."""
+    q = np.array([[50.0, 10.0], [150.0, 200.0]])
+    allowed = np.array([[True, False], [False, True]])
+    args = dict(season_days=np.array([300.0, 60.0]), existing=np.array([True, False]),
+                initial_modules=np.array([2.0, 0.0]),
+                active_cost_yuan=np.array([[3300.0, 3300.0], [600.0, 600.0]]),
+                standby_cost_yuan=50.0, lease_cost_yuan=40.0, buy_cost_yuan=1000.0,
+                cyclic=True, time_limit_s=10)
+    args.update(kw)
+    return modular_location(q, allowed, np.zeros((2, 2)), 1.0, np.array([0.0, 100.0]),
+                            np.array([[30.0, 30.0], [6.0, 6.0]]), 100.0, 1.0, **args)
+
+
+def test_modular_flexible_idle_season_and_leases_by_hand() -> None:
+    """Hub active all year: 1 owned module off, 2 at peak: 3,300 + 600 + 30 + 2 x 6.
+    Site 1 opens (100), idle off (standby 50; serving 10 kg/day would cost 3,300 + 30 for
+    3,000 yuan of produce), active at peak (600) with 2 modules; the owned pool (2) covers
+    only half the peak's 4, so 2 are leased (80). Village 1's off-season produce is lost
+    (3,000). Total 3,942 + 830 + 3,000 = 7,772."""
+    res = _flexible()
+    assert res.status == "optimal"
+    assert res.objective == pytest.approx(7772.0)
+    assert res.open == (0, 1)
+    assert res.active is not None and res.active.tolist() == [[True, False], [True, True]]
+    assert res.modules is not None and res.modules.tolist() == [[1, 0], [2, 2]]
+    assert res.leased is not None and res.leased.sum(axis=1).tolist() == [0, 2]
+    assert res.bought == 0
+
+
+def test_modular_flexible_buys_when_cheaper_than_leasing() -> None:
+    """Leases at 700 per peak: buying 2 modules (500 each, annualised) and powering them
+    (2 x 6) beats leasing them (1,400): 3,942 + 100 + 50 + 600 + 1,012 + 3,000 = 8,704."""
+    res = _flexible(lease_cost_yuan=np.array([[40.0, 40.0], [700.0, 700.0]]),
+                    buy_cost_yuan=500.0)
+    assert res.status == "optimal"
+    assert res.bought == 2
+    assert res.leased is not None and int(res.leased.sum()) == 0
+    assert res.objective == pytest.approx(8704.0)
+
+
+def _running_and_investment(res) -> float:  # type: ignore[no-untyped-def]
+    """What ``_flexible``'s result costs a year outside the produce: opening, standby,
+    active seasons, owned modules' power and leases (the budget row, recomputed)."""
+    power, lease, active = [30.0, 6.0], 40.0, [3300.0, 600.0]
+    total = 100.0 if 1 in res.open else 0.0
+    for t in range(2):
+        for j in res.open:
+            on = bool(res.active[t, j])
+            total += active[t] if on else 50.0
+            leased = int(res.leased[t, j])
+            total += power[t] * (int(res.modules[t, j]) - leased) + lease * leased
+    return total + 1000.0 * res.bought
+
+
+@pytest.mark.parametrize("budget", [830.0, 829.0, 790.0, 789.0, 100.0, 0.0])
+def test_modular_budget_binds(budget: float) -> None:
+    """Today's hub runs for 3,942 a year (the budget's base); the budget caps what the plan
+    adds to it (investment and running cost): the plan keeps within it, the whole of
+    site 1 (830 more) fits only in 830, and a smaller budget never gives a better plan."""
+    free = _flexible()
+    res = _flexible(budget_yuan=budget, budget_base_yuan=3942.0)
+    assert res.status == "optimal"
+    assert _running_and_investment(res) <= 3942.0 + budget + 1e-6
+    if budget >= 830.0:
+        assert res.objective == pytest.approx(free.objective)
+    else:
+        assert res.objective > free.objective + 1.0
+    looser = _flexible(budget_yuan=budget + 1.0, budget_base_yuan=3942.0)
+    assert looser.objective <= res.objective + 1e-6
+
+
+def test_modular_budget_below_what_today_costs_is_infeasible() -> None:
+    """The hub exists: even idle all year it pays standby (2 x 50 > 50 + 0)."""
+    res = _flexible(budget_yuan=0.0, budget_base_yuan=50.0)
+    assert res.status == "infeasible"
