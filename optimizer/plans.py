@@ -152,6 +152,66 @@ class SeasonSites:
 
 
 @dataclass(frozen=True, slots=True)
+class YearFigures:
+    """One plan ("plan" or "baseline") rolled up to a year (yuan, kg, %; see
+    :mod:`optimizer.planning.year`).
+
+    Seasons count by their days and scenarios inside a season by their share of its days.
+    ``operating_cost_yuan`` is what running the routes (and hires) and the cold stores costs
+    a year, ``pickup_running_yuan`` what the pickup points cost; the investment is one-off,
+    by asset, and ``annualised_investment_yuan`` its yearly cost. The comparison with
+    today's baseline (``saving_yuan``, ``payback_years``, ``npv_yuan``, ``budget_use_yuan``)
+    is NaN on the baseline's own row.
+    """
+
+    plan: str
+    days: float
+    orders: float
+    produce_kg: float
+    collected_kg: float
+    operating_cost_yuan: float
+    pickup_running_yuan: float
+    annualised_investment_yuan: float
+    cost_per_order_yuan: float
+    operating_cost_per_order_yuan: float
+    spoilage_kg: float
+    spoilage_yuan: float
+    spoilage_pct: float
+    cold_chain_pct: float
+    village_coverage_pct: float
+    first_mile_yuan_per_order: float
+    cold_storage_yuan_per_order: float
+    last_mile_yuan_per_order: float
+    line_haul_yuan_per_order: float
+    investment_sites_yuan: float = 0.0
+    investment_modules_yuan: float = 0.0
+    investment_pickups_yuan: float = 0.0
+    investment_vehicles_yuan: float = 0.0
+    hired_vehicle_days: float = 0.0
+    saving_yuan: float = math.nan
+    payback_years: float = math.nan
+    npv_yuan: float = math.nan
+    budget_use_yuan: float = math.nan
+
+    @property
+    def investment_yuan(self) -> float:
+        """The whole one-off investment (yuan)."""
+        return (self.investment_sites_yuan + self.investment_modules_yuan
+                + self.investment_pickups_yuan + self.investment_vehicles_yuan)
+
+    @property
+    def logistics_cost_yuan(self) -> float:
+        """Operating cost + pickup points + annualised investment (yuan/year)."""
+        return self.operating_cost_yuan + self.pickup_running_yuan + self.annualised_investment_yuan
+
+    @property
+    def total_cost_yuan(self) -> float:
+        """Logistics cost + value of the produce lost (yuan/year): what the plan costs the
+        county a year, the measure plans are compared by."""
+        return self.logistics_cost_yuan + self.spoilage_yuan
+
+
+@dataclass(frozen=True, slots=True)
 class PlanningResult:
     """Everything ``coldchain solve`` computes: per-season sites and per-scenario outcomes."""
 
@@ -165,6 +225,14 @@ class PlanningResult:
     outcomes: tuple[ScenarioOutcome, ...]
     iterations: tuple[dict[str, float], ...] = ()
     runtime_s: float = field(default=0.0, compare=False)
+    #: the yearly facility budget the plan was made within (yuan/year), None: no budget
+    budget_yuan: float | None = None
+    #: the plan and the baseline rolled up to a year
+    year: tuple[YearFigures, ...] = ()
+
+    def year_of(self, plan: str) -> YearFigures | None:
+        """The year figures of ``plan`` ("plan" or "baseline"), None when not rolled up."""
+        return next((y for y in self.year if y.plan == plan), None)
 
     def outcome(self, scenario: str, plan: str) -> ScenarioOutcome:
         """The outcome of ``scenario`` planned as ``plan`` ("baseline" or "plan")."""

@@ -9,16 +9,18 @@ Non-finite floats (e.g. the cost per order of a day without orders) are written 
 strings ``"inf"``, ``"-inf"`` and ``"nan"`` so that the file stays strict JSON.
 
 Units follow the field names: minutes from midnight (``*_min``), kg, km, yuan, percent.
-Layout (``format_version`` 1)::
+Layout (``format_version`` 2; version 1 files, without the year, the budget, the leases and
+the later KPI fields, are still read)::
 
-    {"format_version": 1, "instance": str, "seed": int,
+    {"format_version": 2, "instance": str, "seed": int,
      "limits": {"time_s": float, "solution_limit": int | null},
      "seasons": [{"season", "modules": {site: int}, "status", "objective_yuan", "bound_yuan"}],
      "pickup_points": [site], "pickup_status": str, "iterations": [{str: float}],
      "outcomes": [{"scenario", "plan", "robust_village_coverage_pct", "closed_edges",
                    "facilities": {"name", "status", "cold_stores", "modules", "pickup_points",
                                   "produce_to_store": {village: [{"store", "kg"}]},
-                                  "village_pickup": {village: pickup}},
+                                  "village_pickup": {village: pickup},
+                                  "leased": {season: {site: int}}, "bought_modules": int},
                    "day": {"routes": [{"vehicle_id", "vehicle_type", "trip", "depot",
                                        "start_min", "end_min", "distance_km", "cost_yuan",
                                        "stops": [{"stop_id", "site_id", "kind",
@@ -26,7 +28,8 @@ Layout (``format_version`` 1)::
                                                   "delivery_kg", "load_after_kg"}]}],
                            "dropped", "cost_yuan": {part: yuan}, "objective_yuan",
                            "solver_status", "engine", "checked"},
-                   "kpis": {every Kpis field, "extra": {str: float}}}]}
+                   "kpis": {every Kpis field, "extra": {str: float}}}],
+     "budget_yuan": float | null, "year": [{every YearFigures field}]}
 
 Vehicles are named ``TYPE#N`` (``N`` from 1 to the plan's fleet of that type, numbered
 across depots; the route's ``depot`` says where it is based), and ``TYPE#N/tripK`` for trip
@@ -58,9 +61,12 @@ from optimizer.plans import (
     PlanningResult,
     ScenarioOutcome,
     SeasonSites,
+    YearFigures,
 )
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: versions this reader accepts (version 1 lacks the year, the economics and the budget)
+READABLE_VERSIONS = (1, 2)
 #: decimals kept for every float in plan.json (1e-6 min, kg, km, yuan, %)
 FLOAT_DECIMALS = 6
 #: plan.json files above this size are refused before reading (a county plan is a few MB)
@@ -99,6 +105,9 @@ def _facilities_doc(f: FacilityPlan) -> dict[str, Any]:
             for vid, shares in f.produce_to_store.items()
         },
         "village_pickup": dict(f.village_pickup),
+        "leased": {season: {sid: int(n) for sid, n in m.items()}
+                   for season, m in f.leased.items()},
+        "bought_modules": int(f.bought_modules),
     }
 
 
@@ -140,11 +149,16 @@ def _kpis_doc(k: Kpis) -> dict[str, Any]:
             out["extra"] = _fnum(v)
         elif isinstance(v, str):
             out[f.name] = v
-        elif f.name == "vehicles_used":
+        elif f.name in _KPI_INTS:
             out[f.name] = int(v)
         else:
             out[f.name] = _num(v)
     return out
+
+
+def _year_doc(y: YearFigures) -> dict[str, Any]:
+    return {f.name: (y.plan if f.name == "plan" else _num(getattr(y, f.name)))
+            for f in fields(YearFigures)}
 
 
 def _outcome_doc(o: ScenarioOutcome) -> dict[str, Any]:
@@ -179,6 +193,8 @@ def plan_document(result: PlanningResult) -> dict[str, Any]:
         "pickup_status": result.pickup_status,
         "iterations": [_fnum(it) for it in result.iterations],
         "outcomes": [_outcome_doc(o) for o in result.outcomes],
+        "budget_yuan": None if result.budget_yuan is None else _num(result.budget_yuan),
+        "year": [_year_doc(y) for y in result.year],
     }
 
 
@@ -270,7 +286,7 @@ def _short(v: object) -> object:
 
 def _read_facilities(r: _Reader, v: Any, at: str) -> FacilityPlan:
     d = r.obj(v, at, ("name", "status", "cold_stores", "modules", "pickup_points",
-                      "produce_to_store", "village_pickup"))
+                      "produce_to_store", "village_pickup"), ("leased", "bought_modules"))
 
     def share(x: Any, f: str) -> tuple[str, float]:
         s = r.obj(x, f, ("store", "kg"))
@@ -287,6 +303,9 @@ def _read_facilities(r: _Reader, v: Any, at: str) -> FacilityPlan:
                                  lambda x, f: tuple(r.list_(x, f, share))),
         village_pickup=r.dict_(d["village_pickup"], f"{at}.village_pickup", r.str_),
         status=r.str_(d["status"], f"{at}.status"),
+        leased=r.dict_(d.get("leased", {}), f"{at}.leased",
+                       lambda x, f: r.dict_(x, f, lambda y, g: r.int_(y, g, minimum=0))),
+        bought_modules=r.int_(d.get("bought_modules", 0), f"{at}.bought_modules", minimum=0),
     )
 
 
@@ -342,22 +361,36 @@ def _read_day(r: _Reader, v: Any, at: str, scenario: str) -> DayPlan:
 
 
 _KPI_FIELDS = tuple(f.name for f in fields(Kpis))
+#: the KPI fields of format version 1 (required); later ones are optional on reading
+_KPI_V1 = _KPI_FIELDS[:_KPI_FIELDS.index("produce_dropped_kg") + 1] + ("extra",)
+_KPI_INTS = ("vehicles_used", "hired_vehicles")
 
 
 def _read_kpis(r: _Reader, v: Any, at: str) -> Kpis:
-    d = r.obj(v, at, _KPI_FIELDS)
+    d = r.obj(v, at, _KPI_V1, tuple(n for n in _KPI_FIELDS if n not in _KPI_V1))
     vals: dict[str, Any] = {}
     for name in _KPI_FIELDS:
         f = f"{at}.{name}"
+        if name not in d:
+            continue
         if name in ("scenario", "plan"):
             vals[name] = r.str_(d[name], f)
-        elif name == "vehicles_used":
+        elif name in _KPI_INTS:
             vals[name] = r.int_(d[name], f, minimum=0)
         elif name == "extra":
             vals[name] = r.dict_(d[name], f, r.float_)
         else:
             vals[name] = r.float_(d[name], f)
     return Kpis(**vals)
+
+
+_YEAR_FIELDS = tuple(f.name for f in fields(YearFigures))
+
+
+def _read_year(r: _Reader, v: Any, at: str) -> YearFigures:
+    d = r.obj(v, at, _YEAR_FIELDS)
+    figures = {n: r.float_(d[n], f"{at}.{n}") for n in _YEAR_FIELDS if n != "plan"}
+    return YearFigures(r.str_(d["plan"], f"{at}.plan"), **figures)  # type: ignore[arg-type]
 
 
 def _read_outcome(r: _Reader, v: Any, at: str) -> ScenarioOutcome:
@@ -392,11 +425,14 @@ def parse_plan_document(doc: Any, *, path: str | Path = "plan.json") -> Planning
     """Validate a parsed plan.json document and build the :class:`PlanningResult`."""
     r = _Reader(path)
     d = r.obj(doc, "", ("format_version", "instance", "seed", "limits", "seasons",
-                        "pickup_points", "pickup_status", "iterations", "outcomes"))
+                        "pickup_points", "pickup_status", "iterations", "outcomes"),
+              ("budget_yuan", "year"))
     version = d["format_version"]
-    if version != FORMAT_VERSION or isinstance(version, bool):
-        raise r.fail("format_version", f"unsupported version (this tool reads {FORMAT_VERSION})",
-                     version, fix="write the plan again with this version of coldchain")
+    if version not in READABLE_VERSIONS or isinstance(version, bool):
+        raise r.fail("format_version", "unsupported version (this tool reads "
+                     f"{', '.join(map(str, READABLE_VERSIONS))})", version,
+                     fix="write the plan again with this version of coldchain")
+    budget = d.get("budget_yuan")
     limits = r.obj(d["limits"], "limits", ("time_s", "solution_limit"))
     sl = limits["solution_limit"]
     outcomes = tuple(r.list_(d["outcomes"], "outcomes", lambda x, f: _read_outcome(r, x, f)))
@@ -419,6 +455,8 @@ def parse_plan_document(doc: Any, *, path: str | Path = "plan.json") -> Planning
         iterations=tuple(r.list_(d["iterations"], "iterations",
                                  lambda x, f: r.dict_(x, f, r.float_))),
         runtime_s=0.0,
+        budget_yuan=None if budget is None else r.float_(budget, "budget_yuan", minimum=0.0),
+        year=tuple(r.list_(d.get("year", []), "year", lambda x, f: _read_year(r, x, f))),
     )
 
 

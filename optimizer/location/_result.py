@@ -41,6 +41,8 @@ class LocationResult:
         leased: leased modules (same shape as ``modules``) of the flexible modular model.
         active: (seasons, sites) bool, sites running modules per season (flexible model).
         bought: modules bought (flexible modular model with an owned pool), else 0.
+        facility_cost: the modular model's facility cost (opening, modules, leases,
+            active, standby, moves, bought modules; the budget row), else NaN.
         seconds: wall-clock time of the whole call.
         message: one line on how the status was reached.
     """
@@ -59,6 +61,7 @@ class LocationResult:
     leased: np.ndarray | None = None
     active: np.ndarray | None = None
     bought: int = 0
+    facility_cost: float = math.nan
 
     def __post_init__(self) -> None:
         for name in ("assignment", "modules", "unserved", "covered", "leased", "active"):

@@ -99,7 +99,8 @@ def modular_location(
         initial_modules: (J,) modules in place before season 0 (default 0).
         existing: (J,) bool, sites already open: forced open, no opening cost.
         max_modules: scalar or (J,) upper bound on modules per site.
-        scenario_prob: (S,) scenario probabilities (default uniform).
+        scenario_prob: (S,) scenario probabilities, or (T, S) per season, each row adding
+            up to 1 (default uniform).
         single_source: each village sends all its produce to one site (or none).
         active_cost_yuan, standby_cost_yuan: scalar or (T, J), per season (see the module
             docstring); None: no active/idle distinction.
@@ -114,7 +115,9 @@ def modular_location(
         ``LocationResult`` with ``modules`` (T, J) or (T, S, J), ``assignment`` = flows
         (T, [S,] I, J) in kg/day, ``unserved`` (T, [S,] I) kg/day, objective in yuan;
         with the flexible parts also ``leased`` (as ``modules``), ``active`` (T, J) and
-        ``bought``. A budget that cannot be met gives status ``infeasible``.
+        ``bought``; ``facility_cost`` is the budget row's value (opening, modules, leases,
+        active, standby, moves, bought modules). A budget that cannot be met gives status
+        ``infeasible``.
     """
     t0 = time.perf_counter()
     q = as_matrix(supply_kg_day, "supply_kg_day", ndim=np.ndim(supply_kg_day))
@@ -152,10 +155,15 @@ def modular_location(
         j = int(np.flatnonzero(~(np.isfinite(mkg) & (mkg > 0)))[0])
         raise InstanceError.at(None, "module_kg" if np.ndim(module_kg) == 0
                                else f"module_kg[{j}]", "must be > 0", got=float(mkg[j]))
-    prob = (np.full(s_n, 1.0 / s_n) if scenario_prob is None
-            else _vec(scenario_prob, (s_n,), "scenario_prob"))
-    if abs(prob.sum() - 1.0) > 1e-9:
-        raise InstanceError.at(None, "scenario_prob", "must sum to 1", got=prob.tolist())
+    if scenario_prob is None:
+        prob = np.full((t_n, s_n), 1.0 / s_n)
+    elif np.ndim(scenario_prob) == 2:
+        prob = _vec(scenario_prob, (t_n, s_n), "scenario_prob")
+    else:
+        prob = np.broadcast_to(_vec(scenario_prob, (s_n,), "scenario_prob"), (t_n, s_n))
+    if np.abs(prob.sum(axis=1) - 1.0).max() > 1e-9:
+        raise InstanceError.at(None, "scenario_prob", "must sum to 1 (in every season)",
+                               got=prob.tolist())
     if (init > nmax).any():
         j = int(np.flatnonzero(init > nmax)[0])
         raise InstanceError.at(None, f"initial_modules[{j}]", f"exceeds max_modules "
@@ -175,7 +183,7 @@ def modular_location(
     # season and each active season u gives it back
     open_c = np.where(exist, 0.0, fo) + (stand_c.sum(axis=0) if flexible else 0.0)
     z = mb.add_vars(j_n, lb=exist.astype(float), ub=1.0, cost=open_c, integer=True)
-    w = prob[None, :, None]  # (1, S, 1)
+    w = prob[:, :, None]  # (T, S, 1)
     budget_cols: list[np.ndarray] = [z]
     budget_vals: list[np.ndarray] = [np.where(exist, 0.0, fo) + (stand_c.sum(axis=0)
                                                                  if flexible else 0.0)]
@@ -202,7 +210,7 @@ def modular_location(
     budget_cols += [a_plus.ravel(), a_minus.ravel()]
     budget_vals += [(np.broadcast_to(add_c, (t_n, s_n, j_n)) * w).ravel(),
                     (np.broadcast_to(rem_c, (t_n, s_n, j_n)) * w).ravel()]
-    scale = days[:, None, None] * prob[None, :, None] * q  # (T, S, I) weight of one served kg
+    scale = days[:, None, None] * prob[:, :, None] * q  # (T, S, I) weight of one served kg
     # one flow variable per usable (season, scenario, village, site): allowed and supplied
     tt, ss, ii, jj = np.nonzero(ok[None, None] & (q[..., None] > 0))
     f = mb.add_vars(tt.size, ub=1.0, cost=scale[tt, ss, ii] * (tc[ii, jj] - v[ii]),
@@ -290,6 +298,8 @@ def modular_location(
     leased = None if lease is None else np.rint(sol.values[lease]).astype(np.int64)
     active = None if u is None else np.rint(sol.values[u]).astype(bool)
     n_bought = 0 if bought is None else int(np.rint(sol.values[bought][0]))
+    facility_cost = float(np.concatenate(budget_vals)
+                          @ np.rint(sol.values[np.concatenate(budget_cols)]))
     opened = tuple(int(j) for j in np.flatnonzero(sol.values[z] > 0.5))
     if not has_s:
         flows, unserved, modules = flows[:, 0], unserved[:, 0], modules[:, 0]
@@ -299,7 +309,7 @@ def modular_location(
         objective=sol.objective, bound=sol.bound, gap=rel_gap(sol.objective, sol.bound),
         open=opened, assignment=flows, modules=modules, unserved=unserved,
         seconds=time.perf_counter() - t0, message=sol.message, leased=leased, active=active,
-        bought=n_bought,
+        bought=n_bought, facility_cost=facility_cost,
     )
 
 

@@ -16,8 +16,9 @@ to run per day of a season (yuan).
   365 days of the year.
 * **Running a pickup point**: its ``opening_cost_yuan`` per year, spread over 365 days.
 
-Operating cost = running costs (routes are costed apart); the annualised investment / 365
-is added for the full cost of a day.
+The operating cost of a day is running the cold stores (routes are costed apart); the
+pickup points' yearly cost and the annualised investment, each / 365, complete the full cost
+of a day.
 """
 
 from __future__ import annotations
@@ -82,19 +83,15 @@ class FacilityDay:
         return self.cold_investment_yuan + self.pickup_investment_yuan
 
     @property
-    def cold_storage_operating_yuan(self) -> float:
+    def operating_yuan(self) -> float:
         """Running the cold stores (modules, staff, standby, moves)."""
         return self.modules_yuan + self.staff_yuan + self.standby_yuan + self.moves_yuan
 
     @property
-    def operating_yuan(self) -> float:
-        """Running cost: cold stores and pickup points."""
-        return self.cold_storage_operating_yuan + self.pickups_yuan
-
-    @property
     def total_yuan(self) -> float:
-        """Running cost plus the day's share of the annualised investment."""
-        return self.operating_yuan + self.investment_yuan
+        """Running the cold stores and pickup points, plus the day's share of the
+        annualised investment."""
+        return self.operating_yuan + self.pickups_yuan + self.investment_yuan
 
 
 def investment(instance: Instance, facilities: FacilityPlan, *,

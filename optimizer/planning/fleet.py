@@ -46,14 +46,15 @@ def hired_numbers(instance: Instance, hired: Mapping[str, Mapping[str, int]]
 
 def place_fleet(
     instance: Instance, facilities: FacilityPlan, orders: Mapping[str, float], *,
-    hired: bool = False,
+    hired: bool = False, owned: Mapping[str, int] | None = None,
 ) -> dict[str, dict[str, int]]:
     """Base the plan's vehicles at the cold stores that take produce that day and the hub.
 
-    ``count`` per type (``hired``: ``max_hired`` per type that can be hired) split over the
-    stores in proportion to the kg they handle per day (produce in; at the hub also parcels
-    out), largest remainders first; the hub keeps at least one owned vehicle of every type
-    so that parcels always have a carrier. Idle stores (no produce that day) get none.
+    ``count`` per type (or ``owned[type]``; ``hired``: ``max_hired`` per type that can be
+    hired) split over the stores in proportion to the kg they handle per day (produce in;
+    at the hub also parcels out), largest remainders first; the hub keeps at least one
+    owned vehicle of every type so that parcels always have a carrier. Idle stores (no
+    produce that day) get none.
     """
     hub = instance.operations.hub
     load = {hub: sum(orders.values()) * instance.product.order_kg}
@@ -64,7 +65,10 @@ def place_fleet(
     total = sum(load.values()) or 1.0
     out: dict[str, dict[str, int]] = {}
     for vt in instance.vehicle_types:
-        n = (vt.max_hired if vt.hire_yuan_per_day is not None else 0) if hired else vt.count
+        if hired:
+            n = vt.max_hired if vt.hire_yuan_per_day is not None else 0
+        else:
+            n = vt.count if owned is None else min(vt.count, owned.get(vt.id, vt.count))
         if n <= 0:
             out[vt.id] = {}
             continue

@@ -5,10 +5,11 @@ Definitions (all per representative day of a scenario):
 - orders = parcels delivered + produce collected / ``product.order_kg`` (produce leaves the
   county as e-commerce orders of that size);
 - operating cost = routing cost (fixed or hire + distance + refrigeration) + running the
-  cold stores and pickup points (:mod:`optimizer.planning.economics`); logistics cost =
-  operating cost + the day's share of the annualised facility investment; cost per order =
-  logistics cost / orders, operating cost per order = operating cost / orders. Spoilage and
-  compensation for dropped parcels are reported apart, not inside cost per order;
+  cold stores (modules, staff, standby, moves; :mod:`optimizer.planning.economics`);
+  logistics cost = operating cost + the pickup points' yearly cost / 365 + the day's share
+  of the annualised facility investment; cost per order = logistics cost / orders,
+  operating cost per order = operating cost / orders. Spoilage and compensation for
+  dropped parcels are reported apart, not inside cost per order;
 - per-order breakdown: first mile = the collection share of route costs (each route's cost
   split by the kg it picks up and delivers), cold storage = running and annualised
   investment of the cold stores, last mile = the delivery share of route costs plus the
@@ -179,8 +180,7 @@ def evaluate(
         spoilage_kg=lost,
         spoilage_yuan=lost * prod.value_yuan_per_kg,
         first_mile_yuan_per_order=per_order(first_mile),
-        cold_storage_yuan_per_order=per_order(fac.cold_storage_operating_yuan
-                                              + fac.cold_investment_yuan),
+        cold_storage_yuan_per_order=per_order(fac.operating_yuan + fac.cold_investment_yuan),
         last_mile_yuan_per_order=per_order(last_mile + fac.pickups_yuan
                                            + fac.pickup_investment_yuan),
         line_haul_yuan_per_order=per_order(line_haul),

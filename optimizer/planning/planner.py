@@ -34,12 +34,19 @@ from optimizer.instance import Instance, Scenario
 from optimizer.limits import Limits
 from optimizer.planning.baseline import baseline_facilities
 from optimizer.planning.day import day_kpis, plan_day, route_day
+from optimizer.planning.economics import facility_day
 from optimizer.planning.fleet import home_fleet, place_fleet
 from optimizer.planning.kpi import facility_cost_per_day
 from optimizer.planning.matrices import Matrices, build_matrices, load_instance_network
 from optimizer.planning.scenario import coverage_samples, day_volumes, scenario_networks
-from optimizer.planning.sites import choose_pickup_points, haul_estimate, locate_cold_stores
+from optimizer.planning.sites import (
+    StorePlan,
+    choose_pickup_points,
+    haul_estimate,
+    locate_cold_stores,
+)
 from optimizer.planning.verify import check_result
+from optimizer.planning.year import year_rollup
 from optimizer.plans import DayPlan, FacilityPlan, Kpis, PlanningResult, ScenarioOutcome
 from optimizer.roads import RoadNetwork
 
@@ -102,15 +109,20 @@ def plan(
     location_time_s: float = LOCATION_TIME_S,
     jobs: int = 1,
     progress: Progress | None = None,
+    budget_yuan: float | None = None,
 ) -> Planning:
     """Plan sites, modules, pickup points and routes for every scenario, with the baseline.
 
     ``limits.time_s`` is the routing time per scenario and plan (split over depots);
     ``iterations`` location-routing rounds on the peak-like scenario (the season with the
     most produce). ``jobs`` processes route the scenario days in parallel (results do not
-    depend on it). Every routed day passes :func:`optimizer.routing.verify.verify`, and
-    the whole result passes the plan-level checker
-    (:func:`optimizer.planning.verify.check_result`) before it is returned.
+    depend on it). ``budget_yuan`` (yuan/year) caps the facility side of the plan: the
+    annualised investment in new sites, bought modules and new pickup points plus what
+    running the cold stores and pickup points costs above today's (the cold stores take
+    what they need first, the pickup points the rest); the plan then owns no vehicle beyond
+    today's (it may still hire). Every routed day passes
+    :func:`optimizer.routing.verify.verify`, and the whole result passes the plan-level
+    checker (:func:`optimizer.planning.verify.check_result`) before it is returned.
     """
     t0 = time.perf_counter()
     jobs_n = max(1, int(jobs))
@@ -126,69 +138,93 @@ def plan(
     nets, closed = scenario_networks(base, chosen)
     mats = {sc.id: (base_m if nets[sc.id] is base else
                     build_matrices(instance, nets[sc.id], check=False)) for sc in chosen}
-    say("pickup points (robust set covering)")
-    cov = coverage_samples(instance, base, chosen)
-    pickups, pickup_status = choose_pickup_points(instance, cov, time_limit_s=location_time_s)
-    # keep only the chosen points' columns (today's points are among them): frees the
-    # village x candidate minutes before the location model (0.8 GB at 3,000 villages)
-    keep_cols = [j for j, p in enumerate(instance.pickup_sites) if p.id in set(pickups)]
-    cov_ids = [instance.pickup_sites[j].id for j in keep_cols]
-    cov = {k: [np.ascontiguousarray(m[:, keep_cols]) for m in mats] for k, mats in cov.items()}
-    village_ids = [v.id for v in instance.villages]
-    to_pickup = base_m.minutes_to(village_ids, list(pickups))
-    village_pickup = {v: min(pickups, key=lambda p: (to_pickup[v][p], p)) for v in village_ids}
-
+    base_facs = {sc.id: baseline_facilities(instance, mats[sc.id], day_volumes(instance, sc)[1])
+                 for sc in chosen}
+    owned = ({vt.id: vt.baseline_count for vt in instance.vehicle_types}
+             if budget_yuan is not None else None)
     haul, allowed = haul_estimate(instance, base_m)
+    cov = coverage_samples(instance, base, chosen)
+    store_budget, budget_base = budget_yuan, 0.0
+    pickups: tuple[str, ...] = ()
+    pickup_status = ""
+    if budget_yuan is not None:
+        budget_base = today_store_running_yuan(instance, chosen, base_facs)
+    else:
+        say("pickup points (robust set covering)")
+        pickups, pickup_status, _ = choose_pickup_points(instance, cov,
+                                                         time_limit_s=location_time_s)
+
     # the scenario driving the feedback: the one with the most produce
     key_sc = max(chosen, key=lambda sc: (sum(day_volumes(instance, sc)[1].values()), sc.id))
-    best: tuple[float, tuple, dict] | None = None
+    best: tuple[float, StorePlan, dict] | None = None
     history: list[dict[str, float]] = []
     factor = np.ones(len(instance.cold_store_sites))
+    village_pickup: dict[str, str] = {}
     for it in range(max(iterations, 1)):
         say(f"cold-store location, round {it + 1}")
-        seasons, per_sc = locate_cold_stores(
-            instance, chosen, haul * factor[None, :], allowed, time_limit_s=location_time_s)
-        fac = _facilities(instance, key_sc, per_sc, pickups, village_pickup)
+        stores = locate_cold_stores(instance, chosen, haul * factor[None, :], allowed,
+                                    time_limit_s=location_time_s, budget_yuan=store_budget,
+                                    budget_base_yuan=budget_base)
+        if not pickups:  # with a budget: the pickup points get what the cold stores leave
+            assert budget_yuan is not None
+            say("pickup points within the budget")
+            left = budget_yuan - (stores.facility_cost_yuan - budget_base)
+            pickups, pickup_status, spent = choose_pickup_points(
+                instance, cov, time_limit_s=location_time_s, budget_yuan=left)
+            store_budget = budget_yuan - spent
+        if not village_pickup:
+            to_pickup = base_m.minutes_to([v.id for v in instance.villages], list(pickups))
+            village_pickup = {v: min(pickups, key=lambda p: (to_pickup[v][p], p))
+                              for v in to_pickup}
+        fac = _facilities(instance, key_sc, stores, pickups, village_pickup)
         orders, _ = day_volumes(instance, key_sc)
-        fleet = place_fleet(instance, fac, orders)
+        fleet = place_fleet(instance, fac, orders, owned=owned)
+        hired = place_fleet(instance, fac, orders, hired=True)
         say(f"routing {key_sc.id} (plan), round {it + 1}")
-        day, k = plan_day(instance, key_sc, fac, mats[key_sc.id], fleet, limits=limits,
-                          seed=seed)
+        day, k = plan_day(instance, key_sc, fac, mats[key_sc.id], fleet, hired=hired,
+                          limits=limits, seed=seed)
         total = total_cost_yuan(instance, fac, day, k, key_sc)
         history.append({"round": float(it + 1), "total_cost_yuan": total,
                         "cost_per_order_yuan": k.cost_per_order_yuan,
                         "spoilage_mass_pct": k.spoilage_mass_pct,
                         "open_sites": float(len(fac.cold_stores))})
         if best is None or total < best[0] - 1e-6:
-            best = (total, (seasons, per_sc), {key_sc.id: (fac, day, k, fleet)})
+            best = (total, stores, {key_sc.id: (fac, day, k)})
         new_factor = _feedback(instance, fac, day, haul, factor)
         if np.allclose(new_factor, factor, rtol=0.05):
             break
         factor = new_factor
     assert best is not None
-    (seasons, per_sc), done = best[1], best[2]
+    stores, done = best[1], best[2]
+
+    # keep only the chosen points' coverage columns (today's points are among them): frees
+    # the village x candidate minutes (0.8 GB at 3,000 villages)
+    keep_cols = [j for j, p in enumerate(instance.pickup_sites) if p.id in set(pickups)]
+    cov_ids = [instance.pickup_sites[j].id for j in keep_cols]
+    cov = {k: [np.ascontiguousarray(m[:, keep_cols]) for m in ms] for k, ms in cov.items()}
 
     # every remaining routing job (plans of the other scenarios, every baseline) in a pool
     base_fleet = home_fleet(instance, baseline=True)
     tasks: dict[tuple[str, str], tuple] = {}
     facs: dict[tuple[str, str], FacilityPlan] = {}
     for sc in chosen:
-        orders, produce = day_volumes(instance, sc)
+        orders, _ = day_volumes(instance, sc)
         if sc.id not in done:
-            fac = _facilities(instance, sc, per_sc, pickups, village_pickup)
+            fac = _facilities(instance, sc, stores, pickups, village_pickup)
             facs[(sc.id, "plan")] = fac
             tasks[(sc.id, "plan")] = (instance, sc, fac, mats[sc.id],
-                                     place_fleet(instance, fac, orders))
-        base_fac = baseline_facilities(instance, mats[sc.id], produce)
-        facs[(sc.id, "baseline")] = base_fac
-        tasks[(sc.id, "baseline")] = (instance, sc, base_fac, mats[sc.id], base_fleet)
+                                     place_fleet(instance, fac, orders, owned=owned),
+                                     place_fleet(instance, fac, orders, hired=True))
+        facs[(sc.id, "baseline")] = base_facs[sc.id]
+        tasks[(sc.id, "baseline")] = (instance, sc, base_facs[sc.id], mats[sc.id], base_fleet,
+                                      None)
     say(f"routing {len(tasks)} scenario days on {min(jobs_n, len(tasks)) or 1} process(es)")
     days = _run_jobs(tasks, jobs_n, limits, seed)
     outcomes: list[ScenarioOutcome] = []
     for sc in chosen:
         for kind in ("baseline", "plan"):
             if kind == "plan" and sc.id in done:
-                fac, day, k, _ = done[sc.id]
+                fac, day, k = done[sc.id]
             else:
                 fac, day = facs[(sc.id, kind)], days[(sc.id, kind)]
                 k = day_kpis(instance, sc, fac, day, mats[sc.id])
@@ -197,9 +233,9 @@ def plan(
             outcomes.append(ScenarioOutcome(sc.id, kind, fac, day, k, robust, closed[sc.id]))
     result = PlanningResult(
         instance=instance.name, seed=seed, time_limit_s=limits.time_s,
-        solution_limit=limits.solution_limit, seasons=seasons, pickup_points=pickups,
+        solution_limit=limits.solution_limit, seasons=stores.seasons, pickup_points=pickups,
         pickup_status=pickup_status, outcomes=tuple(outcomes), iterations=tuple(history),
-        runtime_s=0.0,
+        runtime_s=0.0, budget_yuan=budget_yuan, year=year_rollup(instance, outcomes),
     )
     say("re-checking the whole plan (plan-level checker)")
     _, violations = check_result(instance, result, network=base)
@@ -211,9 +247,26 @@ def plan(
     return Planning(result, nets, mats)
 
 
+def today_store_running_yuan(instance: Instance, scenarios: Sequence[Scenario],
+                             base_facs: Mapping[str, FacilityPlan]) -> float:
+    """What running today's cold stores costs a year (yuan): each season's days x its
+    scenarios' day costs weighted by their share of the season
+    (:func:`optimizer.planning.economics.facility_day`)."""
+    shares = instance.scenario_shares()
+    total = 0.0
+    for season in instance.seasons:
+        group = [sc for sc in scenarios if sc.season == season.id]
+        weights = [shares.get(sc.id, 0.0) for sc in group]
+        norm = sum(weights) or 1.0
+        for sc, w in zip(group, weights, strict=True):
+            day = facility_day(instance, base_facs[sc.id], season.id)
+            total += season.days * (w / norm) * day.operating_yuan
+    return total
+
+
 def _route_job(args: tuple, limits: Limits, seed: int) -> DayPlan:
-    instance, sc, fac, matrices, fleet = args
-    return route_day(instance, sc, fac, matrices, fleet, limits=limits, seed=seed)
+    instance, sc, fac, matrices, fleet, hired = args
+    return route_day(instance, sc, fac, matrices, fleet, hired=hired, limits=limits, seed=seed)
 
 
 def _run_jobs(jobs: Mapping[tuple[str, str], tuple], n: int, limits: Limits,
@@ -227,18 +280,23 @@ def _run_jobs(jobs: Mapping[tuple[str, str], tuple], n: int, limits: Limits,
         return {k: f.result() for k, f in futures.items()}
 
 
-def _facilities(instance: Instance, sc: Scenario, per_sc: Mapping[str, tuple],
+def _facilities(instance: Instance, sc: Scenario, stores: StorePlan,
                 pickups: tuple[str, ...], village_pickup: dict[str, str]) -> FacilityPlan:
-    open_ids, mods, assign = per_sc[sc.id]
+    """The plan's facilities on a day of ``sc``: its season's modules and produce flows;
+    the other seasons' modules from one of their scenarios (for the year's module moves)."""
+    mods, leased, assign = stores.per_scenario[sc.id]
     modules: dict[str, dict[str, int]] = {s.id: {} for s in instance.seasons}
-    modules[sc.season] = dict(mods)
-    for other_id, (_, m2, _) in per_sc.items():
-        other = next((x for x in instance.scenarios if x.id == other_id), None)
-        if other is not None and other.season != sc.season and not modules[other.season]:
-            modules[other.season] = dict(m2)
+    leases: dict[str, dict[str, int]] = {s.id: {} for s in instance.seasons}
+    modules[sc.season], leases[sc.season] = dict(mods), dict(leased)
+    season_of = {x.id: x.season for x in instance.scenarios}
+    for other_id, (m2, l2, _) in stores.per_scenario.items():
+        other = season_of.get(other_id, other_id[1:])  # "_SEASON": a season's stand-in
+        if other != sc.season and not modules[other]:
+            modules[other], leases[other] = dict(m2), dict(l2)
     return FacilityPlan(
-        name="plan", cold_stores=tuple(open_ids), modules=modules, pickup_points=pickups,
+        name="plan", cold_stores=stores.open_ids, modules=modules, pickup_points=pickups,
         produce_to_store=dict(assign), village_pickup=dict(village_pickup), status="optimised",
+        leased={k: v for k, v in leases.items() if v}, bought_modules=stores.bought_modules,
     )
 
 
@@ -271,4 +329,4 @@ def _feedback(instance: Instance, fac: FacilityPlan, day: DayPlan, haul: np.ndar
     return new
 
 
-__all__ = ["Planning", "plan", "total_cost_yuan"]
+__all__ = ["Planning", "plan", "today_store_running_yuan", "total_cost_yuan"]

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from optimizer.errors import InfeasibleError
 from optimizer.instance import Instance, Scenario
-from optimizer.location import modular_location, robust_set_cover
+from optimizer.location import modular_location, robust_max_cover, robust_set_cover
+from optimizer.planning.economics import pickup_setup_yuan
 from optimizer.planning.matrices import Matrices
 from optimizer.planning.scenario import day_volumes
 from optimizer.plans import SeasonSites
@@ -21,24 +23,42 @@ LOAD_FACTOR = 0.8  # average load of a collection trip, share of capacity (ASSUM
 CANDIDATE_SITES = 20
 
 
-def choose_pickup_points(
-    instance: Instance, minutes: Mapping[str, list[np.ndarray]], *, time_limit_s: float
-) -> tuple[tuple[str, ...], str]:
-    """Pickup points covering every village within the radius in every closure sample.
+def pickup_costs(instance: Instance) -> np.ndarray:
+    """Yearly cost (yuan) of opening each pickup site: running it plus its annualised setup;
+    0 for today's points (they stay)."""
+    eco = instance.economics
+    a = eco.annuity(eco.pickup_life_years)
+    return np.array([0.0 if p.existing else p.opening_cost_yuan + pickup_setup_yuan(instance, p) * a
+                     for p in instance.pickup_sites])
 
-    Today's points are kept (cost 0); new ones cost their yearly ``opening_cost_yuan``.
-    Raises :class:`InfeasibleError` naming the villages no candidate can cover.
+
+def choose_pickup_points(
+    instance: Instance, minutes: Mapping[str, list[np.ndarray]], *, time_limit_s: float,
+    budget_yuan: float | None = None,
+) -> tuple[tuple[str, ...], str, float]:
+    """Pickup points covering every village within the radius in every closure sample, at
+    least yearly cost (:func:`pickup_costs`; today's points are kept at no cost).
+
+    With ``budget_yuan`` (yuan/year) below what covering every village costs, the points
+    maximise the households covered in the worst closure sample within the budget instead.
+    Returns (points, solver status, their yearly cost). Raises :class:`InfeasibleError`
+    naming the villages no candidate can cover (full coverage).
     """
     radius = instance.operations.coverage_radius_min
     covers = [m <= radius for mats in minutes.values() for m in mats]
-    cost = np.array([0.0 if p.existing else max(p.opening_cost_yuan, 1e-3)
-                     for p in instance.pickup_sites])
-    res = robust_set_cover(covers, site_cost=cost, time_limit_s=time_limit_s,
+    cost = pickup_costs(instance)
+    # a tiny price for free new points, so that set covering opens none it does not need
+    res = robust_set_cover(covers, site_cost=np.maximum(cost, 1e-3), time_limit_s=time_limit_s,
                            client_names=[v.id for v in instance.villages])
+    if budget_yuan is not None and float(cost[list(res.open)].sum()) > budget_yuan + 1e-6:
+        households = np.array([v.households for v in instance.villages], dtype=float)
+        res = robust_max_cover(covers, households, budget=max(0.0, budget_yuan),
+                               site_cost=cost, objective="worst", time_limit_s=time_limit_s)
     chosen = {instance.pickup_sites[j].id for j in res.open}
     chosen |= {p.id for p in instance.pickup_sites if p.existing}
     order = [p.id for p in instance.pickup_sites if p.id in chosen]
-    return tuple(order), res.status
+    spent = float(sum(cost[j] for j, p in enumerate(instance.pickup_sites) if p.id in chosen))
+    return tuple(order), res.status, spent
 
 
 def haul_estimate(instance: Instance, matrices: Matrices) -> tuple[np.ndarray, np.ndarray]:
@@ -88,6 +108,55 @@ def cheapest_sites(cost: np.ndarray, allowed: np.ndarray, k: int) -> np.ndarray:
     return mask & allowed
 
 
+@dataclass(frozen=True, slots=True)
+class StorePlan:
+    """The cold stores the location model opens, and per scenario what each runs.
+
+    ``per_scenario[scenario id] = (modules by site, leased modules by site,
+    produce_to_store)`` for the scenario's season; ``facility_cost_yuan`` is the model's
+    yearly facility cost (annualised opening and bought modules, running the stores).
+    """
+
+    seasons: tuple[SeasonSites, ...]
+    open_ids: tuple[str, ...]
+    bought_modules: int
+    per_scenario: dict[str, tuple[dict[str, int], dict[str, int],
+                                  dict[str, tuple[tuple[str, float], ...]]]]
+    facility_cost_yuan: float
+
+
+@dataclass(frozen=True, slots=True)
+class StoreCosts:
+    """The yearly money terms of the modular location model (yuan): per site the annualised
+    opening of a new one; per season x site an owned module's power for the season, a
+    lease for the season, the staff of an active season and the standby of an idle one;
+    and the annualised price of a bought module (:mod:`optimizer.planning.economics`)."""
+
+    open: np.ndarray
+    module: np.ndarray
+    lease: np.ndarray
+    active: np.ndarray
+    standby: np.ndarray
+    buy: float
+
+
+def store_costs(instance: Instance) -> StoreCosts:
+    """:class:`StoreCosts` of ``instance``."""
+    eco, cs = instance.economics, instance.cold_storage
+    sites = instance.cold_store_sites
+    days = np.array([s.days for s in instance.seasons], dtype=float)
+    return StoreCosts(
+        open=np.array([0.0 if s.existing else s.opening_cost_yuan
+                       * eco.annuity(eco.site_life_years) for s in sites]),
+        module=days[:, None] * cs.module_power_yuan_per_day * np.ones(len(sites)),
+        lease=np.array([[s.lease_yuan(d, cs.module_lease_yuan_per_day) for s in sites]
+                        for d in days]),
+        active=days[:, None] * cs.site_staff_yuan_per_day * np.ones(len(sites)),
+        standby=np.full((len(days), len(sites)), cs.standby_yuan_per_season),
+        buy=cs.module_buy_yuan * eco.annuity(eco.module_life_years),
+    )
+
+
 def locate_cold_stores(
     instance: Instance,
     scenarios: Sequence[Scenario],
@@ -95,14 +164,17 @@ def locate_cold_stores(
     allowed: np.ndarray,
     *,
     time_limit_s: float,
-) -> tuple[tuple[SeasonSites, ...], dict[str, tuple[tuple[str, ...], dict[str, int],
-                                                      dict[str, tuple[tuple[str, float], ...]]]]]:
-    """Solve the modular location model over seasons x scenarios.
+    budget_yuan: float | None = None,
+    budget_base_yuan: float = 0.0,
+) -> StorePlan:
+    """Solve the modular location model over seasons x scenarios, with the seasons'
+    flexibility: sites open once, idle or active per season, modules owned (today's, moved
+    between sites, or bought) or leased per season, each scenario weighted by its share of
+    its season's days (:meth:`optimizer.instance.Instance.scenario_shares`).
 
-    Each village is offered its ``CANDIDATE_SITES`` cheapest allowed sites.
-
-    Returns per-season summaries (modules of the season's first scenario) and, per scenario
-    id, (open sites, modules by site, produce_to_store).
+    Each village is offered its ``CANDIDATE_SITES`` cheapest allowed sites. ``budget_yuan``
+    caps the yearly facility cost above ``budget_base_yuan`` (what today's sites cost to run
+    a year). Raises :class:`InfeasibleError` when there is no plan (within the budget).
     """
     allowed = cheapest_sites(haul_yuan_per_kg, allowed, CANDIDATE_SITES)
     seasons = [s.id for s in instance.seasons]
@@ -113,36 +185,34 @@ def locate_cold_stores(
     n_s = max(len(v) for v in by_season.values())
     sites = instance.cold_store_sites
     vids = [v.id for v in instance.villages]
+    shares = instance.scenario_shares()
     supply = np.zeros((len(seasons), n_s, len(vids)))
     prob = np.zeros((len(seasons), n_s))
     slot: dict[str, tuple[int, int]] = {}
     for t, s in enumerate(seasons):
         group = by_season[s]
-        weights = [sc.probability for sc in group]
-        if any(w is None for w in weights):
-            weights = [1.0 / len(group)] * len(group)
+        weights = np.array([shares.get(sc.id, 0.0) for sc in group])
+        weights = (weights / weights.sum() if weights.sum() > 0
+                   else np.full(len(group), 1.0 / len(group)))
         for k in range(n_s):
             sc = group[k] if k < len(group) else group[0]
-            w = weights[k] if k < len(group) else 0.0
             _, produce = day_volumes(instance, sc)
             supply[t, k] = [produce[v] for v in vids]
-            prob[t, k] = w
+            prob[t, k] = weights[k] if k < len(group) else 0.0
             if k < len(group):
                 slot[sc.id] = (t, k)
-    # one scenario axis for the whole model: use the season-average probability per index
-    scen_prob = prob.mean(axis=0)
-    scen_prob = scen_prob / scen_prob.sum()
     prod = instance.product
     lost = prod.value_yuan_per_kg * prod.loss_fraction(prod.ambient_temp_c,
                                                        prod.uncollected_ambient_h)
     module_kg = np.array([s.module_capacity_t * 1000.0 for s in sites])
+    cost = store_costs(instance)
     res = modular_location(
         supply,
         allowed,
         haul_yuan_per_kg,
         lost,
-        np.array([s.opening_cost_yuan for s in sites]),
-        np.array([[s.module_cost_yuan_per_season for s in sites] for _ in seasons]),
+        cost.open,
+        cost.module,
         module_kg if np.ptp(module_kg) > 0 else float(module_kg[0]),
         instance.cold_storage.turns_per_day,
         season_days=np.array([s.days for s in instance.seasons], dtype=float),
@@ -151,13 +221,26 @@ def locate_cold_stores(
         initial_modules=np.array([s.existing_modules for s in sites], dtype=float),
         existing=np.array([s.existing for s in sites]),
         max_modules=np.array([s.max_modules for s in sites], dtype=float),
-        scenario_prob=scen_prob,
+        scenario_prob=prob,
+        active_cost_yuan=cost.active,
+        standby_cost_yuan=cost.standby,
+        lease_cost_yuan=cost.lease,
+        buy_cost_yuan=cost.buy,
+        cyclic=True,
+        budget_yuan=budget_yuan,
+        budget_base_yuan=budget_base_yuan,
         time_limit_s=time_limit_s,
     )
-    if res.modules is None or res.assignment is None:
+    if res.modules is None or res.assignment is None or res.leased is None:
+        if budget_yuan is not None and res.status == "infeasible":
+            raise InfeasibleError(
+                f"{instance.source}: budget: {budget_yuan:,.0f} yuan/year cannot run even "
+                f"today's cold stores the way the seasons need (today they cost "
+                f"{budget_base_yuan:,.0f} yuan/year to run); raise the budget")
         raise InfeasibleError(f"{instance.source}: cold_store_sites: the location model found "
                               f"no plan ({res.status}: {res.message})")
     modules = np.asarray(res.modules)
+    leased = np.asarray(res.leased)
     flows = np.asarray(res.assignment)
     open_ids = tuple(sites[j].id for j in res.open)
     summaries = []
@@ -170,15 +253,18 @@ def locate_cold_stores(
     per_scenario = {}
     for sc_id, (t, k) in slot.items():
         mods = {sites[j].id: int(modules[t, k, j]) for j in res.open}
+        lease = {sites[j].id: int(leased[t, k, j]) for j in res.open if leased[t, k, j] > 0}
         assign: dict[str, tuple[tuple[str, float], ...]] = {}
         for i, vid in enumerate(vids):
-            shares = tuple((sites[j].id, float(flows[t, k, i, j]))
-                           for j in range(len(sites)) if flows[t, k, i, j] > 1e-6)
-            if shares:
-                assign[vid] = shares
-        per_scenario[sc_id] = (open_ids, mods, assign)
-    return tuple(summaries), per_scenario
+            parts = tuple((sites[j].id, float(flows[t, k, i, j]))
+                          for j in range(len(sites)) if flows[t, k, i, j] > 1e-6)
+            if parts:
+                assign[vid] = parts
+        per_scenario[sc_id] = (mods, lease, assign)
+    return StorePlan(tuple(summaries), open_ids, int(res.bought), per_scenario,
+                     float(res.facility_cost))
 
 
-__all__ = ["CANDIDATE_SITES", "LOAD_FACTOR", "cheapest_sites", "choose_pickup_points",
-           "haul_estimate", "locate_cold_stores"]
+__all__ = ["CANDIDATE_SITES", "LOAD_FACTOR", "StoreCosts", "StorePlan", "cheapest_sites",
+           "choose_pickup_points", "haul_estimate", "locate_cold_stores", "pickup_costs",
+           "store_costs"]

@@ -39,6 +39,7 @@ from optimizer.planning.kpi import evaluate
 from optimizer.planning.matrices import Matrices, build_matrices
 from optimizer.planning.rules import DayRules, parse_vehicle_id, whole_kg
 from optimizer.planning.scenario import apply_scenario, day_volumes
+from optimizer.planning.year import year_rollup
 from optimizer.plans import (
     DayPlan,
     FacilityPlan,
@@ -458,7 +459,8 @@ def check_result(
         outcomes.append(new)
         violations += v
     log.info("%s: %d outcomes checked, %d violations", path, len(outcomes), len(violations))
-    return replace(result, outcomes=tuple(outcomes)), violations
+    return replace(result, outcomes=tuple(outcomes), year=year_rollup(instance, outcomes)), \
+        violations
 
 
 def check_plan(

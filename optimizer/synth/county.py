@@ -127,9 +127,22 @@ HUB_COLD_SHARE = 0.22          # existing hub pre-cooling capacity / peak produc
 MODULE_T = 30.0                # t per container module per turn
 TURNS_PER_DAY = 1.0
 #: A 40 ft container cold room costs 15-25 k USD new (domain.md 3.1) = 110-180 k yuan at
-#: 7.2 yuan/USD; leased at ~20 %/year that is ~3,000 yuan per 6-week season, plus power
-#: 5 kW x 24 h x 42 d x 0.6 yuan/kWh = 3,000 yuan => 6,000 yuan per module and season.
-MODULE_COST_YUAN_PER_SEASON = 6000.0
+#: 7.2 yuan/USD: bought at 120,000 yuan; power 5 kW x 24 h x 0.6 yuan/kWh = 72 yuan/day;
+#: leased at ~20 %/year of the price (~66 yuan/day) plus power => 150 yuan/day.
+COLD_STORAGE = {"turns_per_day": TURNS_PER_DAY, "module_add_cost_yuan": 5000.0,
+                "module_remove_cost_yuan": 2000.0, "module_buy_yuan": 120_000.0,
+                "module_power_yuan_per_day": 72.0, "module_lease_yuan_per_day": 150.0,
+                # one operator per active store (~4,500 yuan/month); a closed site's upkeep
+                "site_staff_yuan_per_day": 150.0, "standby_yuan_per_season": 1000.0}
+#: discounting and asset lives (ASSUMPTIONS; instances/README.md)
+ECONOMICS = {"discount_rate": 0.06, "horizon_years": 10, "site_life_years": 15.0,
+             "module_life_years": 10.0, "vehicle_life_years": 8.0, "pickup_life_years": 5.0,
+             "pickup_setup_yuan": 3000.0, "line_haul_yuan_per_kg": 0.0}
+#: share of a season's days: rain days in the off-season (Guizhou's rainy season, May to
+#: September, about a quarter of the off-season's days); the stress case 10 % of the peak
+SCENARIO_SHARES = {"off": 0.75, "rain": 0.25, "peak": 0.9, "stress": 0.1}
+#: a hired vehicle costs its owned day cost x this (driver and margin; ASSUMPTION)
+HIRE_PREMIUM = 1.5
 ORDERS_PER_HH_OFF = {"village": 0.06, "urban": 0.09}   # parcels/household/day, off-season
 ORDERS_PEAK_FACTOR = 1.3       # harvest income, packaging and inputs raise parcels at peak
 
@@ -206,7 +219,6 @@ def _cold_store_rows(county: County, townships: list[Township], villages: list[V
         "lon": _fmt(net.hub[0], 6), "lat": _fmt(net.hub[1], 6),
         "module_capacity_t": _fmt(MODULE_T, 1), "max_modules": str(max(30, existing + 15)),
         "opening_cost_yuan": _fmt(60_000.0, 1),
-        "module_cost_yuan_per_season": _fmt(MODULE_COST_YUAN_PER_SEASON, 1),
         "existing": "1", "existing_modules": str(existing),
     }]
     town_t = {t.code: 0.0 for t in townships}
@@ -219,7 +231,6 @@ def _cold_store_rows(county: County, townships: list[Township], villages: list[V
             "lon": _fmt(t.lon, 6), "lat": _fmt(t.lat, 6),
             "module_capacity_t": _fmt(MODULE_T, 1), "max_modules": str(mm),
             "opening_cost_yuan": _fmt(1000.0 * round(float(rng.uniform(40, 60))), 1),
-            "module_cost_yuan_per_season": _fmt(MODULE_COST_YUAN_PER_SEASON, 1),
             "existing": "0", "existing_modules": "0",
         })
     cands = [v for v in villages if v.code not in net.track_villages and not v.urban]
@@ -231,7 +242,6 @@ def _cold_store_rows(county: County, townships: list[Township], villages: list[V
             "lon": _fmt(v.lon, 6), "lat": _fmt(v.lat, 6),
             "module_capacity_t": _fmt(MODULE_T, 1), "max_modules": str(mm),
             "opening_cost_yuan": _fmt(1000.0 * round(float(rng.uniform(25, 40))), 1),
-            "module_cost_yuan_per_season": _fmt(MODULE_COST_YUAN_PER_SEASON, 1),
             "existing": "0", "existing_modules": "0",
         })
     return rows
@@ -271,37 +281,43 @@ def _village_rows(villages: list[VillageRec], vol: _Volumes) -> list[dict[str, s
 #: + tyres/driver => 2.6, hired 8 t ambient truck 2.2, reefer van 1.5, van 1.1, farm tricycle
 #: 0.5 yuan/km). Counts of the two truck types scale with the county's peak produce (see
 #: :func:`fleet`); vans and tricycles are fixed.
+#: one-off prices (yuan; ASSUMPTIONS of the right order: a 7 t reefer truck ~350,000, an
+#: 8 t truck ~250,000, a reefer van ~180,000, a van ~90,000, an electric farm tricycle ~8,000)
 FLEET: list[dict[str, object]] = [
-    {"id": "reefer-7t", "count": 8, "baseline_count": 4, "capacity_kg": 7000.0,
+    {"id": "reefer-7t", "count": 4, "baseline_count": 4, "capacity_kg": 7000.0,
      "fixed_cost_yuan_per_day": 300.0, "cost_yuan_per_km": 2.6,
      "refrigeration_yuan_per_h": 16.0, "temperature_c": 2.0, "profile": "truck",
-     "forbidden_road_classes": ["track"], "max_trips": 6, "co2_kg_per_km": 0.35},
+     "forbidden_road_classes": ["track"], "max_trips": 6, "co2_kg_per_km": 0.35,
+     "purchase_yuan": 350_000.0},
     {"id": "truck-8t", "count": 8, "baseline_count": 8, "capacity_kg": 8000.0,
      "fixed_cost_yuan_per_day": 250.0, "cost_yuan_per_km": 2.2,
      "refrigeration_yuan_per_h": 0.0, "temperature_c": 22.0, "profile": "truck",
-     "forbidden_road_classes": ["track"], "max_trips": 6, "co2_kg_per_km": 0.3},
-    {"id": "reefer-van", "count": 10, "baseline_count": 1, "capacity_kg": 1500.0,
+     "forbidden_road_classes": ["track"], "max_trips": 6, "co2_kg_per_km": 0.3,
+     "purchase_yuan": 250_000.0},
+    {"id": "reefer-van", "count": 1, "baseline_count": 1, "capacity_kg": 1500.0,
      "fixed_cost_yuan_per_day": 200.0, "cost_yuan_per_km": 1.5,
      "refrigeration_yuan_per_h": 13.5, "temperature_c": 4.0, "profile": "van",
-     "forbidden_road_classes": [], "max_trips": 4, "co2_kg_per_km": 0.22},
-    {"id": "van", "count": 12, "baseline_count": 8, "capacity_kg": 1500.0,
+     "forbidden_road_classes": [], "max_trips": 4, "co2_kg_per_km": 0.22,
+     "purchase_yuan": 180_000.0, "max_hired": 9},
+    {"id": "van", "count": 8, "baseline_count": 8, "capacity_kg": 1500.0,
      "fixed_cost_yuan_per_day": 150.0, "cost_yuan_per_km": 1.1,
      "refrigeration_yuan_per_h": 0.0, "temperature_c": 22.0, "profile": "van",
-     "forbidden_road_classes": [], "max_trips": 4, "co2_kg_per_km": 0.18},
+     "forbidden_road_classes": [], "max_trips": 4, "co2_kg_per_km": 0.18,
+     "purchase_yuan": 90_000.0, "max_hired": 4},
     {"id": "tricycle", "count": 20, "baseline_count": 12, "capacity_kg": 500.0,
      "fixed_cost_yuan_per_day": 80.0, "cost_yuan_per_km": 0.5,
      "refrigeration_yuan_per_h": 0.0, "temperature_c": 22.0, "profile": "tricycle",
      "forbidden_road_classes": ["expressway", "class1"], "max_trips": 3,
-     "co2_kg_per_km": 0.06},
+     "co2_kg_per_km": 0.06, "purchase_yuan": 8_000.0},
 ]
-
-#: Daily truckload of one truck at peak: capacity x trips x 85% load (ASSUMPTION).
 _TRUCK_LOAD_FACTOR = 0.85
 
 
 def fleet(peak_kg: float, hub_capacity_kg: float) -> list[dict[str, object]]:
-    """The county's fleet: reefer trucks for hire sized to carry the whole peak, and today's
-    hired ambient trucks sized to reach the hub's pre-cooling capacity (with the reefers)."""
+    """The county's fleet: today's vehicles owned; reefer trucks for hire at the peak, sized
+    to carry the whole peak; today's ambient trucks sized to reach the hub's pre-cooling
+    capacity (with the reefers); reefer vans and vans for hire on busy days. A hired vehicle
+    costs its owned day cost x ``HIRE_PREMIUM``."""
 
     def day_kg(v: dict[str, object]) -> float:
         """kg one truck carries per day: capacity x trips x load factor."""
@@ -311,12 +327,14 @@ def fleet(peak_kg: float, hub_capacity_kg: float) -> list[dict[str, object]]:
     for v in FLEET:
         v = dict(v)
         if v["id"] == "reefer-7t":
-            v["count"] = max(int(str(v["baseline_count"])), math.ceil(peak_kg / day_kg(v)))
+            v["max_hired"] = max(0, math.ceil(peak_kg / day_kg(v)) - int(str(v["count"])))
         elif v["id"] == "truck-8t":
             reefer = FLEET[0]
             reefer_kg = day_kg(reefer) * int(str(reefer["baseline_count"]))
             n = max(0, math.ceil((hub_capacity_kg - reefer_kg) / day_kg(v)))
             v["count"] = v["baseline_count"] = n
+        if int(str(v.get("max_hired", 0))) > 0:
+            v["hire_yuan_per_day"] = float(str(v["fixed_cost_yuan_per_day"])) * HIRE_PREMIUM
         out.append(v)
     return out
 
@@ -383,23 +401,26 @@ def _instance_toml(county: County, preset: ProductPreset, name: str, network_rel
             "max_snap_m": 3000.0, "service_min_per_stop": 10.0, "service_min_per_t": 6.0,
             "lot_kg": 7000.0, "hub": "cs-hub", "reload_min": 20.0,
         },
-        "cold_storage": {"turns_per_day": TURNS_PER_DAY, "module_add_cost_yuan": 5000.0,
-                         "module_remove_cost_yuan": 2000.0},
+        "cold_storage": dict(COLD_STORAGE),
+        "economics": dict(ECONOMICS),
         "vehicles": [{**v, "depot": "cs-hub"} for v in vehicles],
         "seasons": [
             {"id": "off", "days": off_days, "label": preset.off_label},
             {"id": "peak", "days": preset.peak_days, "label": preset.peak_label},
         ],
         "scenarios": [
-            {"id": "off", "season": "off", "label": "Off-season, dry roads"},
-            {"id": "peak", "season": "peak", "label": f"{preset.label} peak, dry roads"},
+            {"id": "off", "season": "off", "label": "Off-season, dry roads",
+             "probability": SCENARIO_SHARES["off"]},
+            {"id": "peak", "season": "peak", "label": f"{preset.label} peak, dry roads",
+             "probability": SCENARIO_SHARES["peak"]},
             {"id": "rain", "season": "off", "label": "Rainy season: slower village roads, "
              "sampled closures", "rain_speed_factor": dict(_RAIN_SPEED),
-             "closure_probability": dict(_RAIN_CLOSURE), "closure_samples": 5, "seed": seed},
+             "closure_probability": dict(_RAIN_CLOSURE), "closure_samples": 5, "seed": seed,
+             "probability": SCENARIO_SHARES["rain"]},
             {"id": "stress", "season": "peak", "label": "Peak + rain + 48 h hold at the hub",
              "rain_speed_factor": dict(_RAIN_SPEED),
              "closure_probability": dict(_RAIN_CLOSURE), "closure_samples": 5,
-             "hold_h": 48.0, "seed": seed},
+             "hold_h": 48.0, "seed": seed, "probability": SCENARIO_SHARES["stress"]},
         ],
     }
     head = (f"# {name}: generated by coldchain generate --county {county.code} --seed {seed} "
@@ -480,11 +501,21 @@ def _readme(county: County, preset: ProductPreset, name: str, seed: int, totals:
         f"seat with {int(totals['hub_modules'])} x {MODULE_T:.0f} t modules "
         f"({totals['hub_share']:.1%} of peak produce per day);",
         "candidate cold-store sites at every township seat and the largest orchard villages "
-        f"({MODULE_T:.0f} t modules, {MODULE_COST_YUAN_PER_SEASON:,.0f} yuan per module and "
-        "season = lease of a 15-25 k USD container cold room + power); pickup candidates "
-        "in every village (3,000-6,000 yuan/yr);",
+        f"({MODULE_T:.0f} t modules: a 15-25 k USD container cold room bought at "
+        f"{COLD_STORAGE['module_buy_yuan']:,.0f} yuan, powered at "
+        f"{COLD_STORAGE['module_power_yuan_per_day']:,.0f} yuan/day, or leased at "
+        f"{COLD_STORAGE['module_lease_yuan_per_day']:,.0f} yuan/day with power; a store's "
+        f"staff {COLD_STORAGE['site_staff_yuan_per_day']:,.0f} yuan/day, an idle site's "
+        f"standby {COLD_STORAGE['standby_yuan_per_season']:,.0f} yuan/season); pickup "
+        "candidates in every village (3,000-6,000 yuan/yr to run, "
+        f"{ECONOMICS['pickup_setup_yuan']:,.0f} yuan to set up);",
         "fleet and costs (domain.md 1.2: fixed 80-300 yuan/day, refrigeration 13.5-16 "
-        "yuan/h; per-km costs assumed), see the comments in optimizer/synth/county.py.",
+        "yuan/h; per-km costs assumed): today's vehicles owned, reefer trucks, reefer vans "
+        f"and vans hired on busy days at {HIRE_PREMIUM:g}x the owned day cost; see the "
+        "comments in optimizer/synth/county.py;",
+        "scenario shares of their season's days: rain "
+        f"{SCENARIO_SHARES['rain']:.0%} of the off-season, the peak + rain + 48 h stress "
+        f"case {SCENARIO_SHARES['stress']:.0%} of the peak.",
     ])
     return f"""# {name}
 
