@@ -167,11 +167,12 @@ def measure(stage: str, inst_dir: str, time_limit: float, solution_limit: int | 
         t1 = time.perf_counter()
         scen = list(inst.scenarios)
         cov = coverage_samples(inst, net, scen)
-        _, pstatus = choose_pickup_points(inst, cov, time_limit_s=location_time)
+        _, pstatus, _ = choose_pickup_points(inst, cov, time_limit_s=location_time)
         del cov  # the planner keeps only the chosen points' columns from here on
         haul, allowed = haul_estimate(inst, m)
-        seasons, _ = locate_cold_stores(inst, scen, haul, allowed, time_limit_s=location_time)
-        out.update(matrix_s=t1 - t0, pickup_status=pstatus, location_status=seasons[0].status)
+        stores = locate_cold_stores(inst, scen, haul, allowed, time_limit_s=location_time)
+        out.update(matrix_s=t1 - t0, pickup_status=pstatus,
+                   location_status=stores.seasons[0].status)
     elif stage == "routing":
         from optimizer.facade import solve
 

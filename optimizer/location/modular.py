@@ -72,6 +72,7 @@ def modular_location(
     single_source: bool = False,
     active_cost_yuan: np.ndarray | float | None = None,
     standby_cost_yuan: np.ndarray | float = 0.0,
+    depot_cost_yuan: np.ndarray | float = 0.0,
     lease_cost_yuan: np.ndarray | float | None = None,
     buy_cost_yuan: float = 0.0,
     max_buy: int = 10_000,
@@ -104,6 +105,9 @@ def modular_location(
         single_source: each village sends all its produce to one site (or none).
         active_cost_yuan, standby_cost_yuan: scalar or (T, J), per season (see the module
             docstring); None: no active/idle distinction.
+        depot_cost_yuan: scalar or (T, J), a further cost of an active season that is not a
+            facility cost (e.g. the vehicles a depot needs): in the objective, not the
+            budget row.
         lease_cost_yuan: scalar or (T, J) per leased module per season; None: every module
             costs ``module_cost_yuan`` and there is no owned pool.
         buy_cost_yuan, max_buy: cost and bound of bought modules (with ``lease_cost_yuan``).
@@ -174,6 +178,7 @@ def modular_location(
     act_c = _vec(0.0 if active_cost_yuan is None else active_cost_yuan, (t_n, j_n),
                  "active_cost_yuan")
     stand_c = _vec(standby_cost_yuan, (t_n, j_n), "standby_cost_yuan")
+    depot_c = _vec(depot_cost_yuan, (t_n, j_n), "depot_cost_yuan")
     lease_c = _vec(0.0 if lease_cost_yuan is None else lease_cost_yuan, (t_n, j_n),
                    "lease_cost_yuan")
     pool = float(init.sum())
@@ -189,7 +194,7 @@ def modular_location(
                                                                  if flexible else 0.0)]
     u = None
     if flexible:
-        u = mb.add_vars((t_n, j_n), ub=1.0, cost=act_c - stand_c, integer=True)
+        u = mb.add_vars((t_n, j_n), ub=1.0, cost=act_c + depot_c - stand_c, integer=True)
         budget_cols.append(u.ravel())
         budget_vals.append((act_c - stand_c).ravel())
     bound_n = np.broadcast_to(nmax, (t_n, s_n, j_n))

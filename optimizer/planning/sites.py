@@ -13,6 +13,7 @@ from optimizer.instance import Instance, Scenario
 from optimizer.location import modular_location, robust_max_cover, robust_set_cover
 from optimizer.planning.economics import pickup_setup_yuan
 from optimizer.planning.matrices import Matrices
+from optimizer.planning.rules import DayRules
 from optimizer.planning.scenario import day_volumes
 from optimizer.plans import SeasonSites
 from optimizer.roads import UNREACHABLE
@@ -138,6 +139,9 @@ class StoreCosts:
     active: np.ndarray
     standby: np.ndarray
     buy: float
+    #: per season x site, the vehicle-day an active store other than the hub needs every day
+    #: (the cheapest day cost of a type that may collect): a routing cost, not a facility one
+    depot: np.ndarray
 
 
 def store_costs(instance: Instance) -> StoreCosts:
@@ -145,6 +149,9 @@ def store_costs(instance: Instance) -> StoreCosts:
     eco, cs = instance.economics, instance.cold_storage
     sites = instance.cold_store_sites
     days = np.array([s.days for s in instance.seasons], dtype=float)
+    rules = DayRules.of(instance)
+    vehicle_day = min((vt.fixed_cost_yuan_per_day for vt in instance.vehicle_types
+                       if rules.may_collect(vt)), default=0.0)
     return StoreCosts(
         open=np.array([0.0 if s.existing else s.opening_cost_yuan
                        * eco.annuity(eco.site_life_years) for s in sites]),
@@ -154,6 +161,8 @@ def store_costs(instance: Instance) -> StoreCosts:
         active=days[:, None] * cs.site_staff_yuan_per_day * np.ones(len(sites)),
         standby=np.full((len(days), len(sites)), cs.standby_yuan_per_season),
         buy=cs.module_buy_yuan * eco.annuity(eco.module_life_years),
+        depot=days[:, None] * vehicle_day * np.array([0.0 if s.id == instance.operations.hub
+                                                      else 1.0 for s in sites]),
     )
 
 
@@ -224,6 +233,7 @@ def locate_cold_stores(
         scenario_prob=prob,
         active_cost_yuan=cost.active,
         standby_cost_yuan=cost.standby,
+        depot_cost_yuan=cost.depot,
         lease_cost_yuan=cost.lease,
         buy_cost_yuan=cost.buy,
         cyclic=True,

@@ -32,9 +32,20 @@ def _day(end_min: float) -> DayPlan:
 
 
 def test_facility_cost_per_day(tiny, facilities) -> None:
-    # modules: (1 + 2) x 8000 / 42 days; cs-east is new: 50000 / 365; pickups 2 x 4000 / 365
-    expect = 3 * 8000 / 42 + 50000 / 365 + 2 * 4000 / 365
+    """By hand: v1's 5,000 kg need one 5 t module at the hub, so 1 owned module runs
+    (72 yuan/day of power; cs-east's 2 stand unused); both sites hold modules at the peak
+    (staff 2 x 150); cs-east's 2 modules move in for the peak (2 x 5,000) and out after it
+    (2 x 2,000) every year: 14,000 / 365; pickups p1 and p3 run at 4,000/year each; cs-east
+    is new: 50,000 annualised over 15 years at 6 % (0.102963) / 365."""
+    from optimizer.planning.economics import facility_day
+
+    annuity = 0.06 / (1 - 1.06 ** -15)
+    expect = 72 + 2 * 150 + 14_000 / 365 + 2 * 4000 / 365 + 50_000 * annuity / 365
     assert facility_cost_per_day(tiny, facilities, "peak") == pytest.approx(expect)
+    day = facility_day(tiny, facilities, "peak")
+    assert day.operating_yuan == pytest.approx(72 + 300 + 14_000 / 365)
+    assert day.pickups_yuan == pytest.approx(8000 / 365)
+    assert day.investment_yuan == pytest.approx(50_000 * annuity / 365)
 
 
 def test_evaluate_by_hand(tiny, facilities) -> None:

@@ -73,10 +73,15 @@ def test_xiuwen_reads_and_is_calibrated(xiuwen: Path) -> None:
     assert inst.scenario("stress").hold_h == 48.0
     assert {v.id for v in inst.vehicle_types} == {"reefer-7t", "truck-8t", "reefer-van", "van",
                                                   "tricycle"}
-    # the plan's reefer trucks can carry the whole peak; today's trucks fill the hub's rooms
+    # today's reefer trucks and the hired ones can carry the whole peak; today's trucks fill
+    # the hub's rooms; hired vehicles cost 1.5 x the owned day cost
     vt = {v.id: v for v in inst.vehicle_types}
     day_kg = {k: v.capacity_kg * v.max_trips * 0.85 for k, v in vt.items()}
-    assert vt["reefer-7t"].count * day_kg["reefer-7t"] >= peak
+    reefer = vt["reefer-7t"]
+    assert reefer.count == reefer.baseline_count
+    assert (reefer.count + reefer.max_hired) * day_kg["reefer-7t"] >= peak
+    assert reefer.hire_yuan_per_day == pytest.approx(1.5 * reefer.fixed_cost_yuan_per_day)
+    assert inst.scenario_shares() == {"off": 0.75, "rain": 0.25, "peak": 0.9, "stress": 0.1}
     today = sum(vt[k].baseline_count * day_kg[k] for k in ("reefer-7t", "truck-8t"))
     assert today >= cold * 1000 * 0.99
     # western townships grow most of the kiwifruit
