@@ -28,8 +28,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-_COMMANDS = ("validate", "network", "solve", "check", "generate", "route", "locate", "lrp",
-             "batch")
+_COMMANDS = ("validate", "network", "solve", "frontier", "check", "generate", "route",
+             "locate", "lrp", "batch")
 
 
 def _register() -> None:

@@ -110,6 +110,7 @@ def plan(
     jobs: int = 1,
     progress: Progress | None = None,
     budget_yuan: float | None = None,
+    baseline_from: PlanningResult | None = None,
 ) -> Planning:
     """Plan sites, modules, pickup points and routes for every scenario, with the baseline.
 
@@ -120,7 +121,9 @@ def plan(
     annualised investment in new sites, bought modules and new pickup points plus what
     running the cold stores and pickup points costs above today's (the cold stores take
     what they need first, the pickup points the rest); the plan then owns no vehicle beyond
-    today's (it may still hire). Every routed day passes
+    today's (it may still hire). ``baseline_from``: a result of the same instance and
+    scenarios whose baseline days are taken as they are (they do not depend on the plan).
+    Every routed day passes
     :func:`optimizer.routing.verify.verify`, and the whole result passes the plan-level
     checker (:func:`optimizer.planning.verify.check_result`) before it is returned.
     """
@@ -140,6 +143,8 @@ def plan(
                     build_matrices(instance, nets[sc.id], check=False)) for sc in chosen}
     base_facs = {sc.id: baseline_facilities(instance, mats[sc.id], day_volumes(instance, sc)[1])
                  for sc in chosen}
+    reused = {o.scenario: o for o in (baseline_from.outcomes if baseline_from else ())
+              if o.plan == "baseline" and o.scenario in base_facs}
     owned = ({vt.id: vt.baseline_count for vt in instance.vehicle_types}
              if budget_yuan is not None else None)
     haul, allowed = haul_estimate(instance, base_m)
@@ -215,14 +220,19 @@ def plan(
             tasks[(sc.id, "plan")] = (instance, sc, fac, mats[sc.id],
                                      place_fleet(instance, fac, orders, owned=owned),
                                      place_fleet(instance, fac, orders, hired=True))
-        facs[(sc.id, "baseline")] = base_facs[sc.id]
-        tasks[(sc.id, "baseline")] = (instance, sc, base_facs[sc.id], mats[sc.id], base_fleet,
-                                      None)
+        if sc.id not in reused:
+            facs[(sc.id, "baseline")] = base_facs[sc.id]
+            tasks[(sc.id, "baseline")] = (instance, sc, base_facs[sc.id], mats[sc.id],
+                                          base_fleet, None)
     say(f"routing {len(tasks)} scenario days on {min(jobs_n, len(tasks)) or 1} process(es)")
     days = _run_jobs(tasks, jobs_n, limits, seed)
     outcomes: list[ScenarioOutcome] = []
     for sc in chosen:
+        if sc.id in reused:
+            outcomes.append(reused[sc.id])
         for kind in ("baseline", "plan"):
+            if kind == "baseline" and sc.id in reused:
+                continue
             if kind == "plan" and sc.id in done:
                 fac, day, k = done[sc.id]
             else:
