@@ -52,6 +52,8 @@ class ColdStoreSite:
     module_cost_yuan_per_season: float | None = None
     existing: bool = False
     existing_modules: int = 0
+    #: the site's power supply class (e.g. "grid", "rural"): scenarios may cut it for hours
+    power: str = "grid"
 
     def lease_yuan(self, days: float, per_day: float) -> float:
         """Leasing one module here for a season of ``days`` days (yuan)."""
@@ -243,6 +245,9 @@ class Scenario:
     closed_edges: tuple[str, ...] = ()
     hold_h: float = 0.0
     seed: int = 0
+    # hours a day the stores of each power class are without power (a storm cutting rural
+    # lines): produce entering such a store waits that long at ambient temperature first
+    outage_h: dict[str, float] = field(default_factory=dict)
     # share of its season's days the scenario stands for (rain days, ...): its weight in
     # the location model and in the year (None: the season's unweighted scenarios share
     # what the weighted ones leave, equally)
@@ -297,12 +302,19 @@ class Instance:
                     src, f"vehicles[{i}].depot", "must name a cold_store_sites id",
                     got=vt.depot, fix=f"use one of {sorted(stores)[:5]}",
                 )
+        classes = {s.power for s in self.cold_store_sites}
         for i, sc in enumerate(self.scenarios):
             if sc.season not in seasons:
                 raise InstanceError.at(
                     src, f"scenarios[{i}].season", "unknown season",
                     got=sc.season, fix=f"use one of {sorted(seasons)}",
                 )
+            for cls in sc.outage_h:
+                if cls not in classes:
+                    raise InstanceError.at(
+                        src, f"scenarios[{i}].outage_h.{cls}", "no cold-store site has this "
+                        "power class", got=cls, fix=f"use one of {sorted(classes)} (the power "
+                        "column of cold_store_sites.csv)")
 
     def replace(self, **changes: object) -> Instance:
         """Return a copy with ``changes`` applied (validated again)."""

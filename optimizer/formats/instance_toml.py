@@ -150,6 +150,7 @@ class _Scenario(BaseModel):
     closure_samples: int = Field(default=0, ge=0, le=1000)
     closed_edges: list[str] = []
     hold_h: float = Field(default=0.0, ge=0, le=1000, allow_inf_nan=False)
+    outage_h: dict[str, float] = {}
     seed: int = 0
     probability: float | None = Field(default=None, ge=0, le=1, allow_inf_nan=False)
 
@@ -370,7 +371,7 @@ def _read_cold_stores(path: Path) -> tuple[ColdStoreSite, ...]:
     t = _Table(path, "cold_store_sites",
                ["id", "name", "lon", "lat", "module_capacity_t", "max_modules",
                 "opening_cost_yuan"],
-               ["module_cost_yuan_per_season", "existing", "existing_modules"])
+               ["module_cost_yuan_per_season", "existing", "existing_modules", "power"])
     if not t.rows:
         raise InstanceError.at(path, "cold_store_sites", "no sites",
                                fix="add at least the hub's site")
@@ -395,6 +396,7 @@ def _read_cold_stores(path: Path) -> tuple[ColdStoreSite, ...]:
             module_cost_yuan_per_season=_optional(t, n, "module_cost_yuan_per_season"),
             existing=t.flag(n, "existing"),
             existing_modules=existing_modules,
+            power=_power_class(t, n),
         ))
     return tuple(out)
 
@@ -416,6 +418,14 @@ def _read_pickup_sites(path: Path) -> tuple[PickupSite, ...]:
             setup_cost_yuan=_optional(t, n, "setup_cost_yuan"),
         ))
     return tuple(out)
+
+
+def _power_class(t: _Table, n: int) -> str:
+    value = t.text(n, "power", "grid") or "grid"
+    if not value.replace("_", "").replace("-", "").isalnum():
+        raise InstanceError.at(t.path, f"row {n + 2}.power", "not a power class name",
+                               got=value, fix="write a word such as grid or rural")
+    return value
 
 
 def _optional(t: _Table, n: int, col: str) -> float | None:
@@ -467,6 +477,10 @@ def read_instance(path: str | Path) -> Instance:
             if not (0 <= q <= 1) or not math.isfinite(q):
                 raise InstanceError.at(p, f"scenarios[{i}].closure_probability.{cls}",
                                        "must be in [0, 1]", got=q, fix="e.g. 0.02")
+        for cls, h in sc.outage_h.items():
+            if not (0 <= h <= 24) or not math.isfinite(h):
+                raise InstanceError.at(p, f"scenarios[{i}].outage_h.{cls}",
+                                       "must be hours in [0, 24]", got=h, fix="e.g. 4.0")
     for season in doc.seasons:
         given = [sc.probability for sc in doc.scenarios
                  if sc.season == season.id and sc.probability is not None]

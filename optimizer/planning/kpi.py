@@ -21,6 +21,10 @@ Definitions (all per representative day of a scenario):
   ``product.uncollected_ambient_h`` plus the hold at ambient temperature; its value is the
   kg lost x ``product.value_yuan_per_kg`` (one price per kg, so the value share lost equals
   the mass share: ``spoilage_value_pct`` is kept for older readers and equals the mass %);
+- power outages: produce entering a store whose power class the scenario cuts for ``h``
+  hours (``scenario.outage_h``) waits those hours at ambient temperature before cooling
+  starts: they add to its loss, and it counts as pre-cooled in time only if it reaches the
+  store ``h`` hours before the deadline (``extra["outage_kg"]``: kg entering such a store);
 - cold-chain coverage = share of produce reaching a cold store within the pre-cooling deadline;
 - village (household) coverage = share of villages (households) whose nearest open pickup
   point is within ``operations.coverage_radius_min`` minutes by van on the road network.
@@ -84,6 +88,8 @@ def evaluate(
     vtypes = {v.id: v for v in instance.vehicle_types}
     ready_min = ops.harvest_ready_min
     deadline_min = ready_min + ops.precool_deadline_h * 60.0
+    outage_h = {s.id: scenario.outage_h.get(s.power, 0.0) for s in instance.cold_store_sites}
+    outage_kg = 0.0
 
     total_produce = sum(produce_kg.values())
     collected = 0.0
@@ -120,11 +126,15 @@ def evaluate(
             collected += kg
             wait_h = max(0.0, s.start_min - ready_min) / 60.0
             ride_h = max(0.0, r.end_min - s.start_min) / 60.0
-            ok = r.end_min <= deadline_min + 1e-6
+            dark_h = outage_h.get(r.depot, 0.0)
+            if dark_h > 0:
+                outage_kg += kg
+            ok = r.end_min + 60.0 * dark_h <= deadline_min + 1e-6
             if ok:
                 in_time += kg
             hold_theta = theta_store if ok else theta_amb
-            exponent = theta_amb * wait_h + theta_v * ride_h + hold_theta * scenario.hold_h
+            exponent = (theta_amb * (wait_h + dark_h) + theta_v * ride_h
+                        + hold_theta * scenario.hold_h)
             lost += kg * (1.0 - math.exp(-exponent))
     left = max(total_produce - collected, 0.0)
     lost += left * prod.loss_fraction(prod.ambient_temp_c,
@@ -185,5 +195,6 @@ def evaluate(
                                            + fac.pickup_investment_yuan),
         line_haul_yuan_per_order=per_order(line_haul),
         hired_vehicles=len(hired),
-        extra={"spoiled_kg": lost, "parcels_delivered": parcels_delivered},
+        extra={"spoiled_kg": lost, "parcels_delivered": parcels_delivered,
+               "outage_kg": outage_kg},
     )

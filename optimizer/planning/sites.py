@@ -109,6 +109,21 @@ def cheapest_sites(cost: np.ndarray, allowed: np.ndarray, k: int) -> np.ndarray:
     return mask & allowed
 
 
+def outage_yuan_per_kg(instance: Instance, scenarios: Sequence[Scenario]) -> np.ndarray:
+    """Per cold-store site, the expected value lost per kg it takes in to power outages
+    (yuan/kg): the product's value x ambient decay rate x the hours its power class is cut,
+    averaged over the scenarios' days (each season's days x the scenario's share). It is
+    what makes the location model prefer sites with reliable power."""
+    prod = instance.product
+    per_h = prod.value_yuan_per_kg * prod.decay_per_h(prod.ambient_temp_c)
+    shares = instance.scenario_shares()
+    days = {s.id: float(s.days) for s in instance.seasons}
+    weights = [(days.get(sc.season, 0.0) * shares.get(sc.id, 0.0), sc) for sc in scenarios]
+    total = sum(w for w, _ in weights) or 1.0
+    return np.array([per_h * sum(w * sc.outage_h.get(site.power, 0.0) for w, sc in weights)
+                     / total for site in instance.cold_store_sites])
+
+
 @dataclass(frozen=True, slots=True)
 class StorePlan:
     """The cold stores the location model opens, and per scenario what each runs.
@@ -181,10 +196,13 @@ def locate_cold_stores(
     between sites, or bought) or leased per season, each scenario weighted by its share of
     its season's days (:meth:`optimizer.instance.Instance.scenario_shares`).
 
-    Each village is offered its ``CANDIDATE_SITES`` cheapest allowed sites. ``budget_yuan``
+    Each village is offered its ``CANDIDATE_SITES`` cheapest allowed sites; the haul cost
+    includes the expected value lost to power outages (:func:`outage_yuan_per_kg`).
+    ``budget_yuan``
     caps the yearly facility cost above ``budget_base_yuan`` (what today's sites cost to run
     a year). Raises :class:`InfeasibleError` when there is no plan (within the budget).
     """
+    haul_yuan_per_kg = haul_yuan_per_kg + outage_yuan_per_kg(instance, scenarios)[None, :]
     allowed = cheapest_sites(haul_yuan_per_kg, allowed, CANDIDATE_SITES)
     seasons = [s.id for s in instance.seasons]
     by_season = {s: [sc for sc in scenarios if sc.season == s] for s in seasons}
@@ -243,10 +261,16 @@ def locate_cold_stores(
     )
     if res.modules is None or res.assignment is None or res.leased is None:
         if budget_yuan is not None and res.status == "infeasible":
+            # the least a year can cost: today's stores kept open, idle all year
+            floor = float(sum(cost.standby[:, j].sum() for j, s in enumerate(sites)
+                              if s.existing))
+            short = floor - budget_base_yuan - budget_yuan
             raise InfeasibleError(
-                f"{instance.source}: budget: {budget_yuan:,.0f} yuan/year cannot run even "
-                f"today's cold stores the way the seasons need (today they cost "
-                f"{budget_base_yuan:,.0f} yuan/year to run); raise the budget")
+                f"{instance.source}: budget: {budget_yuan:,.0f} yuan/year is "
+                f"{max(short, 0.0):,.0f} yuan short: today's cold stores cost "
+                f"{budget_base_yuan:,.0f} yuan a year to run and at least {floor:,.0f} even "
+                f"idle all year; raise the budget to {max(floor - budget_base_yuan, 0.0):,.0f} "
+                "or more")
         raise InfeasibleError(f"{instance.source}: cold_store_sites: the location model found "
                               f"no plan ({res.status}: {res.message})")
     modules = np.asarray(res.modules)
@@ -276,5 +300,5 @@ def locate_cold_stores(
 
 
 __all__ = ["CANDIDATE_SITES", "LOAD_FACTOR", "StoreCosts", "StorePlan", "cheapest_sites",
-           "choose_pickup_points", "haul_estimate", "locate_cold_stores", "pickup_costs",
-           "store_costs"]
+           "choose_pickup_points", "haul_estimate", "locate_cold_stores", "outage_yuan_per_kg",
+           "pickup_costs", "store_costs"]

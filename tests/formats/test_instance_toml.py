@@ -35,6 +35,13 @@ BAD_CASES = {
     "MissingSeasonColumn.toml": r"produce_kg_per_day_peak: missing column",
     "NotANumber.toml": r"row 2\.households: not a number \(got 'lots'\)",
     "DeviceFile.toml": r"/dev/zero: villages: not a regular file",
+    "BadDiscountRate.toml": r"economics\.discount_rate: .*less than 1 \(got 1\.5\)",
+    "NegativeLease.toml": r"cold_storage\.module_lease_yuan_per_day: .*greater than or equal "
+                          r"to 0 \(got -10\.0\)",
+    "SharesOverOne.toml": r"scenarios\[2\]\.probability: the probabilities of season 'off' "
+                          r"add up to 1\.3, more than 1",
+    "BadOutageHours.toml": r"scenarios\[2\]\.outage_h\.grid: must be hours in \[0, 24\] "
+                           r"\(got 30\.0\)",
 }
 
 

@@ -90,3 +90,39 @@ def test_coverage_counts_radius(tiny) -> None:
     minutes["v4"] = {"p1": 30.0}
     assert coverage(tiny, ("p1",), minutes) == pytest.approx((25.0, 100 * 150 / 1050))
     assert coverage(tiny, (), minutes) == (0.0, 0.0)
+
+
+def test_power_outage_delays_cooling_by_hand(tiny, facilities) -> None:
+    """The hub on a rural line cut for 2 h: the 2,000 kg lot reaching it at 10:00 waits
+    2 h more at ambient before cooling; it still counts as pre-cooled in time (12:00 is
+    before the 20:00 deadline), but not when the route ends at 18:30 (18:30 + 2 h > 20:00)."""
+    from dataclasses import replace
+
+    sites = tuple(replace(s, power="rural") if s.id == "cs-hub" else s
+                  for s in tiny.cold_store_sites)
+    inst = tiny.replace(cold_store_sites=sites)
+    sc = replace(inst.scenario("peak"), outage_h={"rural": 2.0})
+    produce = {"v1": 2000.0}
+    k = evaluate(inst, sc, facilities, _day(600.0), orders={}, produce_kg=produce,
+                 minutes_to={})
+    p = inst.product
+    th_a, th_v = p.decay_per_h(22.0), p.decay_per_h(2.0)
+    lost = 2000 * (1 - math.exp(-(th_a * (1.0 + 2.0) + th_v * 1.0)))
+    assert k.spoilage_kg == pytest.approx(lost)
+    assert k.cold_chain_pct == pytest.approx(100.0)
+    assert k.extra["outage_kg"] == pytest.approx(2000.0)
+    late = evaluate(inst, sc, facilities, _day(18.5 * 60), orders={}, produce_kg=produce,
+                    minutes_to={})
+    assert late.cold_chain_pct == 0.0
+
+
+def test_outage_of_an_unknown_power_class_is_refused(tiny) -> None:
+    from dataclasses import replace
+
+    from optimizer.errors import InstanceError
+
+    bad = tuple(replace(sc, outage_h={"solar": 3.0}) if sc.id == "rain" else sc
+                for sc in tiny.scenarios)
+    with pytest.raises(InstanceError, match=r"scenarios\[2\]\.outage_h\.solar: no cold-store "
+                       r"site has this power class"):
+        tiny.replace(scenarios=bad)
