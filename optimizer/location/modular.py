@@ -79,6 +79,7 @@ def modular_location(
     cyclic: bool = False,
     budget_yuan: float | None = None,
     budget_base_yuan: float = 0.0,
+    intake_yuan_per_kg: np.ndarray | None = None,
     time_limit_s: float,
     backend: Backend = "scip",
 ) -> LocationResult:
@@ -113,6 +114,8 @@ def modular_location(
         buy_cost_yuan, max_buy: cost and bound of bought modules (with ``lease_cost_yuan``).
         cyclic: module changes close the yearly cycle.
         budget_yuan, budget_base_yuan: the budget row (None: no budget).
+        intake_yuan_per_kg: (T, S, J) a further cost per kg a site takes in, by season and
+            scenario (e.g. the value lost to the scenario's power outages there).
         time_limit_s: solver wall-clock limit.
 
     Returns:
@@ -218,7 +221,10 @@ def modular_location(
     scale = days[:, None, None] * prob[:, :, None] * q  # (T, S, I) weight of one served kg
     # one flow variable per usable (season, scenario, village, site): allowed and supplied
     tt, ss, ii, jj = np.nonzero(ok[None, None] & (q[..., None] > 0))
-    f = mb.add_vars(tt.size, ub=1.0, cost=scale[tt, ss, ii] * (tc[ii, jj] - v[ii]),
+    intake = (np.zeros((t_n, s_n, j_n)) if intake_yuan_per_kg is None
+              else _vec(intake_yuan_per_kg, (t_n, s_n, j_n), "intake_yuan_per_kg"))
+    f = mb.add_vars(tt.size, ub=1.0,
+                    cost=scale[tt, ss, ii] * (tc[ii, jj] + intake[tt, ss, jj] - v[ii]),
                     integer=single_source)
     mb.objective_offset = float((scale * v[None, None, :]).sum())
 

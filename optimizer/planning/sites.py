@@ -109,19 +109,15 @@ def cheapest_sites(cost: np.ndarray, allowed: np.ndarray, k: int) -> np.ndarray:
     return mask & allowed
 
 
-def outage_yuan_per_kg(instance: Instance, scenarios: Sequence[Scenario]) -> np.ndarray:
-    """Per cold-store site, the expected value lost per kg it takes in to power outages
-    (yuan/kg): the product's value x ambient decay rate x the hours its power class is cut,
-    averaged over the scenarios' days (each season's days x the scenario's share). It is
-    what makes the location model prefer sites with reliable power."""
+def outage_yuan_per_kg(instance: Instance, scenario: Scenario) -> np.ndarray:
+    """Per cold-store site, the value lost per kg it takes in on a day of ``scenario`` to
+    power outages (yuan/kg): the product's value x ambient decay rate x the hours the site's
+    power class is cut. It is what makes the location model prefer sites with reliable
+    power where it matters."""
     prod = instance.product
     per_h = prod.value_yuan_per_kg * prod.decay_per_h(prod.ambient_temp_c)
-    shares = instance.scenario_shares()
-    days = {s.id: float(s.days) for s in instance.seasons}
-    weights = [(days.get(sc.season, 0.0) * shares.get(sc.id, 0.0), sc) for sc in scenarios]
-    total = sum(w for w, _ in weights) or 1.0
-    return np.array([per_h * sum(w * sc.outage_h.get(site.power, 0.0) for w, sc in weights)
-                     / total for site in instance.cold_store_sites])
+    return np.array([per_h * scenario.outage_h.get(site.power, 0.0)
+                     for site in instance.cold_store_sites])
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,13 +192,13 @@ def locate_cold_stores(
     between sites, or bought) or leased per season, each scenario weighted by its share of
     its season's days (:meth:`optimizer.instance.Instance.scenario_shares`).
 
-    Each village is offered its ``CANDIDATE_SITES`` cheapest allowed sites; the haul cost
-    includes the expected value lost to power outages (:func:`outage_yuan_per_kg`).
+    Each village is offered its ``CANDIDATE_SITES`` cheapest allowed sites; on each
+    scenario's days a site's intake also pays the value lost to that scenario's power
+    outages (:func:`outage_yuan_per_kg`).
     ``budget_yuan``
     caps the yearly facility cost above ``budget_base_yuan`` (what today's sites cost to run
     a year). Raises :class:`InfeasibleError` when there is no plan (within the budget).
     """
-    haul_yuan_per_kg = haul_yuan_per_kg + outage_yuan_per_kg(instance, scenarios)[None, :]
     allowed = cheapest_sites(haul_yuan_per_kg, allowed, CANDIDATE_SITES)
     seasons = [s.id for s in instance.seasons]
     by_season = {s: [sc for sc in scenarios if sc.season == s] for s in seasons}
@@ -214,6 +210,7 @@ def locate_cold_stores(
     vids = [v.id for v in instance.villages]
     shares = instance.scenario_shares()
     supply = np.zeros((len(seasons), n_s, len(vids)))
+    intake = np.zeros((len(seasons), n_s, len(sites)))
     prob = np.zeros((len(seasons), n_s))
     slot: dict[str, tuple[int, int]] = {}
     for t, s in enumerate(seasons):
@@ -225,6 +222,7 @@ def locate_cold_stores(
             sc = group[k] if k < len(group) else group[0]
             _, produce = day_volumes(instance, sc)
             supply[t, k] = [produce[v] for v in vids]
+            intake[t, k] = outage_yuan_per_kg(instance, sc)
             prob[t, k] = weights[k] if k < len(group) else 0.0
             if k < len(group):
                 slot[sc.id] = (t, k)
@@ -257,6 +255,7 @@ def locate_cold_stores(
         cyclic=True,
         budget_yuan=budget_yuan,
         budget_base_yuan=budget_base_yuan,
+        intake_yuan_per_kg=intake,
         time_limit_s=time_limit_s,
     )
     if res.modules is None or res.assignment is None or res.leased is None:

@@ -551,3 +551,14 @@ def test_modular_budget_below_what_today_costs_is_infeasible() -> None:
     """The hub exists: even idle all year it pays standby (2 x 50 > 50 + 0)."""
     res = _flexible(budget_yuan=0.0, budget_base_yuan=50.0)
     assert res.status == "infeasible"
+
+
+def test_modular_intake_cost_moves_produce_away_from_a_dark_site() -> None:
+    """A cost of 100 yuan per kg taken in at site 1 at the peak (e.g. an outage there)
+    makes losing village 1's peak produce (1 yuan/kg) cheaper: site 1 stays closed."""
+    intake = np.zeros((2, 1, 2))
+    intake[1, 0, 1] = 100.0
+    res = _flexible(intake_yuan_per_kg=intake)
+    assert res.status == "optimal"
+    assert res.open == (0,)
+    assert res.objective == pytest.approx(3942.0 + 3000.0 + 12000.0)
