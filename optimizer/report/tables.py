@@ -360,7 +360,7 @@ def print_year_table(result: PlanningResult, console: Console, *,
     console.print(table)
     line = year_summary(result, instance)
     if line:
-        console.print(line, markup=False, highlight=False)
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 # ---- kpis.csv ---------------------------------------------------------------------------
