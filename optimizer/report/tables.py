@@ -314,8 +314,9 @@ def year_summary(result: PlanningResult, instance: Instance | None = None) -> st
         running = (b.operating_cost_yuan + b.pickup_running_yuan
                    - p.operating_cost_yuan - p.pickup_running_yuan)
         spoilage = b.spoilage_yuan - p.spoilage_yuan
-        saving += (f" ({_fmt(running, '+,.0f')} on running routes, cold stores and pickup "
-                   f"points, {_fmt(spoilage, '+,.0f')} on the value of produce spoiled)")
+        saving += (f" (of which {_fmt(running, '+,.0f')} on running routes, cold stores and "
+                   f"pickup points and {_fmt(spoilage, '+,.0f')} on the value of produce "
+                   "spoiled)")
     else:
         saving += " (running cost and spoilage value)"
     parts = [saving, f"payback {_payback(p.payback_years)}"]
