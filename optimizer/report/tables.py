@@ -290,10 +290,13 @@ def _payback(years: float) -> str:
         return "never"
     if years <= 0.0:
         return "immediate"
-    text = f"{years:,.2f} years"
-    if years < 1.0:
-        text += f" ({years * 365.0:,.0f} days)"
-    return text
+    if years >= 1.0:
+        return f"{years:,.2f} years"
+    days = years * 365.0
+    if days < 0.5:
+        return "under a day"
+    n = round(days)
+    return f"{years:.2g} years ({n:,} day{'s' if n != 1 else ''})"
 
 
 def _yuan(v: float) -> str:

@@ -77,7 +77,10 @@ def test_table_rows_columns_and_line() -> None:
 @pytest.mark.parametrize(("payback", "saving", "shown"), [
     (math.inf, -5_000.0, "payback never"),
     (0.0, 5_000.0, "payback immediate"),
-    (0.5, 5_000.0, "payback 0.50 years (182 days)"),
+    (0.5, 5_000.0, "payback 0.5 years (182 days)"),
+    (0.0068, 5_000.0, "payback 0.0068 years (2 days)"),
+    (1.0 / 365.0, 5_000.0, "payback 0.0027 years (1 day)"),
+    (0.0001, 5_000.0, "payback under a day"),
     (12.25, 5_000.0, "payback 12.25 years"),
 ])
 def test_payback(payback: float, saving: float, shown: str) -> None:
