@@ -8,7 +8,7 @@ Routes are drawn along the roads with the scenario's travel matrices and road ne
 (:func:`route_coords`); lon/lat, EPSG:4326.
 
 One module per output: :mod:`~optimizer.report.names` (file and layer names),
-:mod:`~optimizer.report.tables` (KPI rows, console table, kpis.csv),
+:mod:`~optimizer.report.tables` (KPI rows, the year in money, console tables, kpis.csv),
 :mod:`~optimizer.report.geometry` (coordinates, routes), :mod:`~optimizer.report.gpkg`,
 :mod:`~optimizer.report.charts`, :mod:`~optimizer.report.markdown`,
 :mod:`~optimizer.report.map` and :mod:`~optimizer.report.outputs` (:func:`write_outputs`).
