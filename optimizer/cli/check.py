@@ -1,6 +1,7 @@
 """``coldchain check INSTANCE PLAN_JSON``: re-verify a (hand-edited) plan against its instance.
 
-Exit codes: 0 valid (the recomputed KPI table is printed), 3 violations (one line each on
+Exit codes: 0 valid (the recomputed year in money, when the plan has both the baseline and
+the plan, and the recomputed KPI table are printed), 3 violations (one line each on
 stderr), 2 malformed instance or plan file (one line from the error tree).
 """
 
@@ -26,7 +27,7 @@ def check(
 
     from optimizer.formats.instance_toml import read_instance
     from optimizer.planning.verify import check_plan
-    from optimizer.report import print_kpi_table
+    from optimizer.report import print_kpi_table, print_year_table
 
     inst = read_instance(instance)
     result, violations = check_plan(inst, plan_json)
@@ -40,6 +41,7 @@ def check(
                           f"{'s' if len(violations) != 1 else ''}; edit the plan and check "
                           "again"])
     out = Console(soft_wrap=True)
+    print_year_table(result, out, instance=inst)  # nothing without both kinds
     print_kpi_table(result, out)
     n = sum(len(o.day.routes) for o in result.outcomes)
     out.print(f"{plan_json}: valid ({len(result.outcomes)} scenario plans, {n} routes "

@@ -1,7 +1,10 @@
-"""``coldchain solve [INSTANCE]``: plan sites, modules, pickup points and routes; KPIs vs today."""
+"""``coldchain solve [INSTANCE]``: plan sites, modules, pickup points and routes; the year in
+money and KPIs vs today; ``--budget`` caps the plan's yearly facility cost."""
 
 from __future__ import annotations
 
+import math
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +13,40 @@ from rich.table import Table
 
 from optimizer.cli._common import InstanceArg, default_instance, out
 from optimizer.errors import InputError
+
+BUDGET_HELP = (
+    "Yearly facility budget in yuan/year. It caps the annualised investment in new "
+    "cold-store sites, bought modules and new pickup points plus the increase of the cold "
+    "stores' and pickup points' running cost against today's (the cold stores take what "
+    "they need first, the pickup points the rest). With a budget the plan owns no vehicle "
+    "beyond today's fleet (it may still hire). Routes, hires and spoilage are not capped. "
+    "Accepts 1000000, 1,000,000 or 1_000_000; inf or unlimited: no budget (the default). "
+    "Not with --baseline-only.")
+
+#: --budget values meaning "no budget"
+_NO_BUDGET = {"inf", "+inf", "infinity", "+infinity", "unlimited"}
+#: a plain number with comma thousands separators: 1,000,000 or 1,000,000.50
+_GROUPED = re.compile(r"\d{1,3}(,\d{3})+(\.\d*)?")
+
+
+def parse_budget(text: str) -> float | None:
+    """The ``--budget`` value in yuan/year; None for "inf" or "unlimited" (no budget).
+
+    Accepts a plain non-negative number, with comma thousands separators (``1,000,000``)
+    or underscores (``1_000_000``); refuses a negative, NaN or non-numeric value with an
+    :class:`InputError` naming ``--budget`` (exit code 2)."""
+    raw = text.strip()
+    if raw.lower() in _NO_BUDGET:
+        return None
+    plain = raw.replace(",", "") if _GROUPED.fullmatch(raw) else raw
+    try:
+        value = float(plain)
+    except ValueError:
+        value = math.nan
+    if math.isnan(value) or value < 0:
+        raise InputError.at(None, "--budget", "must be a non-negative number of yuan per year",
+                            got=text, fix="e.g. --budget 1,000,000, or --budget inf for none")
+    return None if math.isinf(value) else value + 0.0  # + 0.0: -0 is 0
 
 
 def solve(
@@ -43,27 +80,37 @@ def solve(
     baseline_only: Annotated[bool, typer.Option(
         "--baseline-only", help="Only route today's sites and fleet for one scenario "
         "(quick look; --scenario picks it, default peak).")] = False,
+    budget: Annotated[str | None, typer.Option(
+        "--budget", metavar="YUAN", show_default=False, help=BUDGET_HELP)] = None,
 ) -> None:
-    """Plan sites, modules, pickup points and routes for every scenario; print KPIs vs today."""
+    """Plan sites, modules, pickup points and routes for every scenario; print the year in
+    money and KPIs vs today."""
     from optimizer.facade import load_instance
     from optimizer.limits import Limits
 
+    budget_yuan = parse_budget(budget) if budget is not None else None
+    if baseline_only and budget is not None:
+        raise InputError.at(None, "--budget", "cannot be used with --baseline-only (today's "
+                            "baseline has no budget)", got=budget,
+                            fix="drop --budget, or drop --baseline-only to plan within it")
     inst = load_instance(default_instance(instance))
     limits = Limits(time_s=time_limit, solution_limit=solution_limit)
     if baseline_only:
         _solve_baseline(inst, (scenario or ["peak"])[0], limits, seed)
         return
     from optimizer.planning.planner import plan
-    from optimizer.report import print_kpi_table, write_outputs
+    from optimizer.report import print_kpi_table, print_year_table, write_outputs
 
     if out_dir is not None:
         _check_out_dir(inst, out_dir)
     with out.status(f"Planning {inst.name}...") as status:
         planning = plan(inst, scenarios=scenario, limits=limits, seed=seed,
                         iterations=iterations, location_time_s=location_time, jobs=jobs,
-                        progress=lambda msg: status.update(f"Planning {inst.name}: {msg}..."))
+                        progress=lambda msg: status.update(f"Planning {inst.name}: {msg}..."),
+                        budget_yuan=budget_yuan)
     res = planning.result
     _print_sites(inst, res)
+    print_year_table(res, out, instance=inst)
     print_kpi_table(res, out)
     checked = all(o.day.checked for o in res.outcomes)
     out.print(f"every routed day passed the independent checker: {checked}; "
@@ -141,4 +188,4 @@ def register(app: typer.Typer) -> None:
     app.command("solve")(solve)
 
 
-__all__ = ["register", "solve"]
+__all__ = ["BUDGET_HELP", "parse_budget", "register", "solve"]

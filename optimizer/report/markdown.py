@@ -1,7 +1,9 @@
 """report.md: the human-readable report of a planning run.
 
-Key figures per scenario (baseline vs plan, the same rows as the console table), links to
-the charts, cold-storage modules per season, open pickup points, every route (clock times
+It opens with the year in money (today's baseline and the plan rolled up to a year, with
+the net saving, payback, NPV and the budget, and what the cost per order covers), then key
+figures per scenario (baseline vs plan, the same rows as the console table), links to the
+charts, cold-storage modules per season, open pickup points, every route (clock times
 hh:mm, km, cost in yuan, stop kg) and the list of files. The wall-clock runtime appears
 here only, never in plan.json.
 """
@@ -19,17 +21,75 @@ from optimizer.report.names import (
     PLAN_JSON,
     SPOILAGE_PNG,
 )
-from optimizer.report.tables import _hhmm, _kpi_table, _reference, _scenarios
+from optimizer.report.tables import (
+    _hhmm,
+    _kpi_table,
+    _reference,
+    _scenarios,
+    _year_table,
+    year_summary,
+)
+
+#: the cost per parcel quoted for Guizhou (README): an end-to-end figure, line haul included
+GUIZHOU_PARCEL_YUAN = 8.5
 
 
 def _md_escape(s: object) -> str:
     return str(s).replace("|", "\\|")
 
 
+def _year_section(instance: Instance, result: PlanningResult) -> list[str]:
+    """"A year in money": the year table, the saving / payback / NPV / budget line and what
+    the cost per order covers."""
+    L = ["## A year in money\n"]
+    rows = _year_table(result)
+    if not rows:
+        L.append("No year roll-up: it needs both today's baseline and the plan.\n")
+        return L
+    L.append("Today's baseline and the plan rolled up to a year: each season counts for its "
+             "days, each scenario for its share of them.\n")
+    L.append("| figure | baseline | plan | change |")
+    L.append("|---|---:|---:|---:|")
+    for label, b, p_, c in rows:
+        L.append(f"| {_md_escape(label)} | {b} | {p_} | {c} |")
+    L.append("")
+    line = year_summary(result, instance)
+    if line:
+        L.append(line[0].upper() + line[1:] + ".\n")
+    L.append(_cost_note(instance, result) + "\n")
+    return L
+
+
+def _cost_note(instance: Instance, result: PlanningResult) -> str:
+    """What the cost per order covers, and when it compares with the Guizhou parcel cost."""
+    per_kg = instance.economics.line_haul_yuan_per_kg
+    per_order = per_kg * instance.product.order_kg
+    text = ("The cost per order is local: it covers the in-county legs (first mile, cold "
+            "storage, last mile: collection routes, cold stores, delivery routes and pickup "
+            "points, running and annualised investment). The line haul to the city is "
+            "reported apart (`economics.line_haul_yuan_per_kg` = "
+            f"{per_kg:g} yuan/kg, {per_order:,.2f} yuan per {instance.product.order_kg:g} kg "
+            "order) and is not inside the cost per order, so only the cost per order plus "
+            f"the line haul can be set beside the {GUIZHOU_PARCEL_YUAN:g} yuan per parcel "
+            "quoted for Guizhou.")
+    if per_kg <= 0:
+        text += (" This instance sets no line haul, so its cost per order is not comparable "
+                 f"with the {GUIZHOU_PARCEL_YUAN:g} yuan.")
+    p = result.year_of("plan")
+    if p is not None and p.investment_vehicles_yuan > 0 and p.orders > 0:
+        eco = instance.economics
+        per = p.investment_vehicles_yuan * eco.annuity(eco.vehicle_life_years) / p.orders
+        text += (" The three legs add up to the cost per order except the annualised cost of "
+                 f"the vehicles the plan buys ({per:,.3f} yuan/order), which the year's cost "
+                 "per order carries and no leg (nor the day figures) does.")
+    return text
+
+
 def _markdown(instance: Instance, result: PlanningResult) -> str:
     L: list[str] = []
     title = f" ({instance.title})" if instance.title else ""
     L.append(f"# Cold-chain plan: {result.instance}{title}\n")
+    L.extend(_year_section(instance, result))
     limit = "none" if result.solution_limit is None else str(result.solution_limit)
     L.append(f"Seed {result.seed}, routing time limit {result.time_limit_s:g} s, solution "
              f"limit {limit}. Baseline = today's cold stores, pickup points and fleet; plan = "
@@ -112,6 +172,7 @@ def _markdown(instance: Instance, result: PlanningResult) -> str:
     L.append(f"- `{PLAN_JSON}`: the whole plan, machine-readable (edit and re-check with "
              "`coldchain check INSTANCE plan.json`)")
     L.append(f"- `{PLAN_GPKG}`: layers {', '.join(GPKG_LAYERS)} (EPSG:4326)")
-    L.append(f"- `{KPIS_CSV}`: every KPI per scenario and plan")
+    L.append(f"- `{KPIS_CSV}`: every KPI per scenario and plan, then the year of the "
+             "baseline and the plan (rows `scenario=year`)")
     L.append(f"- `{MAP_HTML}`: interactive map, one layer per scenario")
     return "\n".join(L).rstrip() + "\n"

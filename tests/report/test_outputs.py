@@ -1,4 +1,5 @@
-"""write_outputs: every file, GeoPackage layers, CSV, Markdown, charts, map; atomic writes."""
+"""write_outputs: every file, GeoPackage layers, CSV (scenario and year rows), Markdown (opens
+with the year in money), charts, map; atomic writes."""
 
 from __future__ import annotations
 
@@ -18,15 +19,19 @@ from rich.console import Console
 from optimizer.errors import InputError
 from optimizer.facade import solve
 from optimizer.formats.instance_toml import read_instance
+from optimizer.formats.plan_json import dumps_plan, read_plan_json
 from optimizer.limits import Limits
 from optimizer.planning.matrices import build_matrices
 from optimizer.planning.scenario import apply_scenario
+from optimizer.planning.year import year_rollup
 from optimizer.plans import Kpis, PlanningResult, ScenarioOutcome, SeasonSites
 from optimizer.report import GPKG_LAYERS, OUTPUT_NAMES, kpi_rows, print_kpi_table, write_outputs
+from optimizer.report.tables import CSV_YEAR_COLUMNS, _csv_text, csv_columns
 from optimizer.roads import load_network
 
 LIMITS = Limits(time_s=5.0, solution_limit=50)
 SCENARIOS = ("peak", "rain")
+BUDGET_YUAN = 50_000.0
 LOCAL_LEAFLET = Path("/usr/share/javascript/leaflet")  # Debian libjs-leaflet, if installed
 
 
@@ -47,7 +52,8 @@ def setup(tiny):
         seasons=(SeasonSites("off", {"cs-hub": 1}, "optimal", 10.0, 10.0),
                  SeasonSites("peak", {"cs-hub": 2, "cs-east": 1}, "optimal", 20.0, 19.0)),
         pickup_points=("p1", "p3"), pickup_status="optimal", outcomes=tuple(outs),
-        runtime_s=4.2)
+        runtime_s=4.2, budget_yuan=BUDGET_YUAN, year=year_rollup(tiny, outs))
+    assert result.year  # peak and rain (the off season's only scenario planned): both kinds
     return result, nets, mats
 
 
@@ -105,7 +111,8 @@ def test_geopackage_layers(tiny, outputs, setup) -> None:
 def test_kpis_csv(outputs, setup) -> None:
     out, _ = outputs
     result, _, _ = setup
-    rows = list(csv.DictReader((out / "kpis.csv").open(encoding="utf-8")))
+    rows = [r for r in csv.DictReader((out / "kpis.csv").open(encoding="utf-8"))
+            if r["scenario"] != "year"]
     assert len(rows) == len(result.outcomes)
     names = [f.name for f in fields(Kpis) if f.name != "extra"]
     assert set(names) <= set(rows[0])
@@ -115,6 +122,103 @@ def test_kpis_csv(outputs, setup) -> None:
     assert float(rows[0]["cost_per_order_yuan"]) == pytest.approx(
         result.outcomes[0].kpis.cost_per_order_yuan, abs=1e-6)
     assert kpi_rows(result)[0]["scenario"] == rows[0]["scenario"]
+
+
+def test_kpis_csv_year_rows(outputs, setup) -> None:
+    """Two rows scenario=year after the scenario rows, with the year's figures; the
+    comparison with today empty on the baseline's row; the year-only columns empty on the
+    scenario rows."""
+    out, _ = outputs
+    result, _, _ = setup
+    rows = list(csv.DictReader((out / "kpis.csv").open(encoding="utf-8")))
+    n = len(result.outcomes)
+    assert [r["scenario"] for r in rows[n:]] == ["year", "year"]
+    year = {r["plan"]: r for r in rows[n:]}
+    assert set(year) == {"baseline", "plan"}
+    for kind in ("baseline", "plan"):
+        y, r = result.year_of(kind), year[kind]
+        assert y is not None
+        expect = {
+            "orders": y.orders, "cost_per_order_yuan": y.cost_per_order_yuan,
+            "operating_cost_per_order_yuan": y.operating_cost_per_order_yuan,
+            "logistics_cost_yuan": y.logistics_cost_yuan,
+            "operating_cost_yuan": y.operating_cost_yuan,
+            "spoilage_mass_pct": y.spoilage_pct, "spoilage_kg": y.spoilage_kg,
+            "spoilage_yuan": y.spoilage_yuan, "cold_chain_pct": y.cold_chain_pct,
+            "village_coverage_pct": y.village_coverage_pct, "produce_kg": y.produce_kg,
+            "collected_kg": y.collected_kg,
+            "first_mile_yuan_per_order": y.first_mile_yuan_per_order,
+            "cold_storage_yuan_per_order": y.cold_storage_yuan_per_order,
+            "last_mile_yuan_per_order": y.last_mile_yuan_per_order,
+            "line_haul_yuan_per_order": y.line_haul_yuan_per_order,
+            "annualised_investment_yuan": y.annualised_investment_yuan,
+            "investment_yuan": y.investment_yuan, "pickup_running_yuan": y.pickup_running_yuan,
+            "year_days": y.days, "hired_vehicle_days": y.hired_vehicle_days,
+        }
+        for col, value in expect.items():
+            assert float(r[col]) == pytest.approx(value, rel=1e-9, abs=1e-6), (kind, col)
+        # day-only figures stay empty on the year rows
+        for col in ("routing_cost_yuan", "distance_km", "vehicles_used", "hired_vehicles",
+                    "investment_yuan_per_day", "extra.spoiled_kg"):
+            assert r[col] == "", (kind, col)
+    p = result.year_of("plan")
+    assert p is not None
+    for col, value in (("saving_yuan", p.saving_yuan), ("payback_years", p.payback_years),
+                       ("npv_yuan", p.npv_yuan), ("budget_use_yuan", p.budget_use_yuan)):
+        assert float(year["plan"][col]) == pytest.approx(value, rel=1e-9, abs=1e-6), col
+        assert year["baseline"][col] == ""  # NaN: no comparison on today's own row
+    for r in rows[:n]:
+        assert all(r[col] == "" for col in CSV_YEAR_COLUMNS)
+    assert "nan" not in (out / "kpis.csv").read_text(encoding="utf-8").lower()
+
+
+def test_kpis_csv_header_is_stable(outputs, setup) -> None:
+    """Same columns in the same order whatever the result: with or without the year, the
+    robust coverage or any outcome."""
+    out, _ = outputs
+    result, _, _ = setup
+    header = (out / "kpis.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header.split(",") == csv_columns(result)
+    one = tuple(o for o in result.outcomes if o.scenario == "peak")
+    for other in (replace(result, year=()), replace(result, outcomes=one, year=()),
+                  replace(result, outcomes=(), year=(), budget_yuan=None)):
+        assert _csv_text(other).splitlines()[0] == header
+    assert _csv_text(replace(result, outcomes=(), year=())).splitlines() == [header]
+
+
+def test_kpis_csv_is_deterministic(tiny, setup, tmp_path: Path) -> None:
+    """The same result gives a byte-identical kpis.csv, also once read back from plan.json."""
+    result, _, _ = setup
+    text = _csv_text(result)
+    assert _csv_text(replace(result, runtime_s=99.0)) == text
+    (tmp_path / "plan.json").write_text(dumps_plan(result), encoding="utf-8")
+    again = read_plan_json(tmp_path / "plan.json", instance=tiny)
+    assert _csv_text(again) == text
+
+
+def test_report_md_opens_with_the_year(outputs, setup) -> None:
+    out, _ = outputs
+    result, _, _ = setup
+    md = (out / "report.md").read_text(encoding="utf-8")
+    lines = md.splitlines()
+    assert lines[0].startswith("# Cold-chain plan: tiny")
+    headings = [ln for ln in lines if ln.startswith("## ")]
+    assert headings[0] == "## A year in money"
+    assert headings.index("## A year in money") < headings.index("## Key figures per scenario")
+    assert next(ln for ln in lines[1:] if ln.strip()) == "## A year in money"
+    year = md.split("## A year in money", 1)[1].split("\n## ", 1)[0]
+    assert "| figure | baseline | plan | change |" in year
+    for label in ("orders (per year)", "cost per order (yuan)", "first mile (yuan/order)",
+                  "spoilage value (million yuan/year)", "investment, total (yuan, one-off)",
+                  "hired vehicle-days (per year)"):
+        assert f"| {label} |" in year, label
+    p = result.year_of("plan")
+    assert p is not None
+    assert f"Net saving {p.saving_yuan:,.0f} yuan/year" in year
+    assert "payback " in year and "NPV over 10 years at 6%: " in year
+    assert f"budget {BUDGET_YUAN:,.0f} yuan/year, used {p.budget_use_yuan:,.0f}" in year
+    assert "`economics.line_haul_yuan_per_kg`" in year and "8.5 yuan per parcel" in year
+    assert "nan" not in year.lower()
 
 
 def test_report_md_and_charts(outputs) -> None:
@@ -147,6 +251,11 @@ def test_print_kpi_table(setup) -> None:
     print_kpi_table(result, Console(file=buf, width=250, color_system=None))
     text = buf.getvalue()
     assert "cost per order (yuan)" in text and "spoilage (% of produce mass)" in text
+    for label in ("operating cost per order (yuan)", "first mile (yuan/order)",
+                  "cold storage (yuan/order)", "last mile (yuan/order)",
+                  "spoilage value (yuan/day)", "hired vehicles"):
+        assert label in text
+    assert "% of produce value" not in text  # equals the mass row (one price per kg)
     for sc in SCENARIOS:
         assert sc in text
     narrow = io.StringIO()
