@@ -120,10 +120,10 @@ def plan(
     depend on it). ``budget_yuan`` (yuan/year) caps the facility side of the plan: the
     annualised investment in new sites, bought modules and new pickup points plus what
     running the cold stores and pickup points costs above today's (the cold stores take
-    what they need first, the pickup points the rest); the plan then owns no vehicle beyond
-    today's (it may still hire). ``baseline_from``: a result of the same instance and
-    scenarios whose baseline days are taken as they are (they do not depend on the plan).
-    Every routed day passes
+    what they need first, the pickup points the rest); the plan then buys no vehicle (it
+    owns today's of every type with a ``purchase_yuan``, and may still hire).
+    ``baseline_from``: a result of the same instance and scenarios whose baseline days are
+    taken as they are (they do not depend on the plan). Every routed day passes
     :func:`optimizer.routing.verify.verify`, and the whole result passes the plan-level
     checker (:func:`optimizer.planning.verify.check_result`) before it is returned.
     """
@@ -145,7 +145,8 @@ def plan(
                  for sc in chosen}
     reused = {o.scenario: o for o in (baseline_from.outcomes if baseline_from else ())
               if o.plan == "baseline" and o.scenario in base_facs}
-    owned = ({vt.id: vt.baseline_count for vt in instance.vehicle_types}
+    # under a budget the plan buys no vehicle: it owns today's of every type that has a price
+    owned = ({vt.id: vt.baseline_count for vt in instance.vehicle_types if vt.purchase_yuan > 0}
              if budget_yuan is not None else None)
     haul, allowed = haul_estimate(instance, base_m)
     cov = coverage_samples(instance, base, chosen)

@@ -8,7 +8,7 @@ scenarios planned). Every yearly figure is the weighted sum of the day figures
 * operating cost (yuan/year): routes (fixed or hire, km, refrigeration) and cold stores
   (modules, staff, standby, moves); the pickup points' running cost; the one-off investment
   (new sites, bought modules, new pickup points, vehicles bought beyond today's: the most
-  owned vehicles of a type any planned day uses) and its annualised cost
+  owned vehicles of a type any planned day uses, less today's) and its annualised cost
   (:func:`optimizer.planning.economics.investment`);
 * cost per order = (operating + pickup points + annualised investment) / orders; operating
   cost per order without the last two; the per-order breakdown by leg as in the day KPIs;
@@ -51,18 +51,22 @@ def day_weights(instance: Instance, outcomes: Sequence[ScenarioOutcome]) -> list
 
 
 def vehicles_bought(instance: Instance, outcomes: Sequence[ScenarioOutcome]) -> dict[str, int]:
-    """Vehicles of each type a plan owns beyond today's: the highest owned vehicle number
-    (``TYPE#N`` with ``N <= count``) any of its days uses, less ``baseline_count``."""
+    """Vehicles of each type a plan owns beyond today's: the most owned vehicles of the type
+    (``TYPE#N`` with ``N <= count``, counted once whatever their trips) any of its days
+    uses, less ``baseline_count``."""
     vtypes = {vt.id: vt for vt in instance.vehicle_types}
-    top: dict[str, int] = {}
+    most: dict[str, int] = {}
     for o in outcomes:
+        used: dict[str, set[int]] = {}
         for r in o.day.routes:
             parsed = parse_vehicle_id(r.vehicle_id)
             vt = vtypes.get(r.vehicle_type)
             if parsed is None or vt is None or parsed[1] > vt.count:
                 continue
-            top[vt.id] = max(top.get(vt.id, 0), parsed[1])
-    return {t: n - vtypes[t].baseline_count for t, n in sorted(top.items())
+            used.setdefault(vt.id, set()).add(parsed[1])
+        for t, numbers in used.items():
+            most[t] = max(most.get(t, 0), len(numbers))
+    return {t: n - vtypes[t].baseline_count for t, n in sorted(most.items())
             if n > vtypes[t].baseline_count}
 
 

@@ -96,8 +96,8 @@ def test_year_rollup_by_hand(tiny) -> None:
     assert base.cost_per_order_yuan == pytest.approx(
         (base.operating_cost_yuan + 8000) / base.orders)
     assert base.first_mile_yuan_per_order == pytest.approx(1.0)
-    # the plan: cs-east (50,000, 15 y), 1 bought module (120,000, 10 y), p2 (3,000, 5 y),
-    # one reefer bought beyond today's 1 (purchase price 0 in tiny)
+    # the plan: cs-east (50,000, 15 y), 1 bought module (120,000, 10 y), p2 (3,000, 5 y);
+    # one owned reefer a day, as today: none bought
     assert plan.investment_sites_yuan == 50_000
     assert plan.investment_modules_yuan == 120_000
     assert plan.investment_pickups_yuan == 3_000
@@ -120,9 +120,14 @@ def test_year_rollup_by_hand(tiny) -> None:
     assert math.isnan(base.saving_yuan) and math.isnan(base.payback_years)
 
 
-def test_vehicles_bought_counts_the_highest_owned_number(tiny) -> None:
+def test_vehicles_bought_counts_the_most_owned_vehicles_a_day_uses(tiny) -> None:
+    """One owned reefer a day is within today's one: nothing bought, whatever its number;
+    two on one day (and a hired one, #3 > count 2, which is not owned) buy one."""
     outcomes = _outcomes()
-    assert vehicles_bought(tiny, [o for o in outcomes if o.plan == "plan"]) == {"reefer": 1}
+    assert vehicles_bought(tiny, [o for o in outcomes if o.plan == "plan"]) == {}
+    busy = replace(outcomes[-1], day=replace(outcomes[-1].day, routes=(
+        _route("reefer#1"), _route("reefer#2"), _route("reefer#3"))))
+    assert vehicles_bought(tiny, [busy]) == {"reefer": 1}
     assert vehicles_bought(tiny, [o for o in outcomes if o.plan == "baseline"]) == {}
 
 
