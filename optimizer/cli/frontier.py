@@ -24,9 +24,9 @@ def frontier(
     out_dir: Annotated[Path, typer.Option(
         "--out", help="Directory for frontier.csv and frontier.png.")] = Path("frontier"),
     time_limit: Annotated[float, typer.Option(
-        "--time-limit", min=0.1, help="Routing seconds per scenario and plan.")] = 6.0,
+        "--time-limit", min=0.1, help="Routing seconds per scenario and plan.")] = 5.0,
     location_time: Annotated[float, typer.Option(
-        "--location-time", min=0.1, help="Seconds per location model solve.")] = 10.0,
+        "--location-time", min=0.1, help="Seconds per location model solve.")] = 20.0,
     iterations: Annotated[int, typer.Option(
         min=1, max=10, help="Location-routing rounds per budget.")] = 2,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
