@@ -39,8 +39,8 @@ def frontier(
     """Plan the county once per budget and show what each budget buys (monotone curve)."""
     from optimizer.facade import load_instance
     from optimizer.limits import Limits
+    from optimizer.planning.frontier import TODAY, parse_budgets
     from optimizer.planning.frontier import frontier as run_frontier
-    from optimizer.planning.frontier import parse_budgets
     from optimizer.report.frontier import budget_label, write_frontier
 
     values = parse_budgets(budgets)
@@ -56,7 +56,8 @@ def frontier(
               title=f"{inst.name}: what each yearly budget buys (year figures of each plan)")
     for p in points:
         y, base = p.plan, p.baseline
-        note = "" if p.reused_from is None else f" (= {budget_label(p.reused_from)})"
+        note = ("" if p.reused_from is None else " (= today)" if p.reused_from == TODAY
+                else f" (= {budget_label(p.reused_from)})")
         payback = ("never" if math.isinf(y.payback_years) else f"{y.payback_years:.2f}")
         t.add_row(budget_label(p.budget_yuan) + note, f"{y.cost_per_order_yuan:.3f}",
                   f"{y.operating_cost_per_order_yuan:.3f}", f"{y.spoilage_pct:.2f}",

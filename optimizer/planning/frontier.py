@@ -6,10 +6,12 @@ checker, and rolls each up to a year. Today's baseline does not depend on the bu
 routed once and shared by every plan.
 
 The curve is monotone by construction: budgets are taken in increasing order, and when the
-plan made for a larger budget costs the county more a year (logistics + value of the
-produce lost, :attr:`optimizer.plans.YearFigures.total_cost_yuan`) than the best plan of a
-smaller budget (a heuristic can stop short), that cheaper plan is kept for the larger budget
-too: it is within it. ``reused_from`` says so.
+plan made for a budget costs the county more a year (logistics + value of the produce lost,
+:attr:`optimizer.plans.YearFigures.total_cost_yuan`) than the best plan so far, that cheaper
+plan is kept for the budget too: it is within it. The first "best plan so far" is today's
+network itself (within every budget: it invests nothing and runs as today), so no budget
+shows a plan worse than today. ``reused_from`` says which budget's plan a point keeps
+(``TODAY`` for today's network).
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ from optimizer.planning.planner import Planning, plan
 from optimizer.plans import PlanningResult, YearFigures
 from optimizer.roads import RoadNetwork
 
+#: ``reused_from`` of a point that keeps today's network
+TODAY = -1.0
+
 
 @dataclass(frozen=True, slots=True)
 class FrontierPoint:
@@ -32,7 +37,8 @@ class FrontierPoint:
 
     budget_yuan: float
     result: PlanningResult
-    #: the budget whose plan this point keeps because it was cheaper, else None
+    #: the budget whose plan this point keeps because it was cheaper (``TODAY``: today's
+    #: network), else None
     reused_from: float | None = None
 
     @property
@@ -91,6 +97,7 @@ def frontier(
     points: list[FrontierPoint] = []
     best: FrontierPoint | None = None
     shared: Planning | None = None
+    today: FrontierPoint | None = None
     for b in sorted(set(budgets)):
         label = f"budget {_label(b)}"
         say(label)
@@ -103,13 +110,32 @@ def frontier(
                         budget_yuan=None if math.isinf(b) else b, progress=step,
                         baseline_from=None if shared is None else shared.result)
         shared = shared or planning
+        if today is None:
+            today = FrontierPoint(TODAY, today_as_plan(instance, planning.result))
+            best = today
         point = FrontierPoint(b, planning.result)
-        if best is not None and point.plan.total_cost_yuan > best.plan.total_cost_yuan:
+        assert best is not None
+        if point.plan.total_cost_yuan > best.plan.total_cost_yuan:
             point = FrontierPoint(b, best.result, reused_from=best.budget_yuan)
         else:
             best = point
         points.append(point)
     return points
+
+
+def today_as_plan(instance: Instance, result: PlanningResult) -> PlanningResult:
+    """``result`` with its plan replaced by today's network (the baseline's days relabelled
+    "plan"): a plan within every budget, which invests nothing."""
+    from dataclasses import replace
+
+    from optimizer.planning.year import year_rollup
+
+    base = [o for o in result.outcomes if o.plan == "baseline"]
+    as_plan = [replace(o, plan="plan", facilities=replace(o.facilities, name="plan"),
+                       kpis=replace(o.kpis, plan="plan")) for o in base]
+    outcomes = tuple(x for pair in zip(base, as_plan, strict=True) for x in pair)
+    return replace(result, outcomes=outcomes, pickup_points=base[0].facilities.pickup_points,
+                   year=year_rollup(instance, outcomes))
 
 
 def _label(budget: float) -> str:
@@ -135,7 +161,8 @@ def frontier_rows(points: Sequence[FrontierPoint]) -> list[dict[str, float | int
         rows.append({
             "budget_yuan": "inf" if math.isinf(p.budget_yuan) else p.budget_yuan,
             "reused_from_budget_yuan": "" if p.reused_from is None
-            else ("inf" if math.isinf(p.reused_from) else p.reused_from),
+            else ("today" if p.reused_from == TODAY
+                  else "inf" if math.isinf(p.reused_from) else p.reused_from),
             "cost_per_order_yuan": y.cost_per_order_yuan,
             "operating_cost_per_order_yuan": y.operating_cost_per_order_yuan,
             "spoilage_pct": y.spoilage_pct,
@@ -154,4 +181,5 @@ def frontier_rows(points: Sequence[FrontierPoint]) -> list[dict[str, float | int
     return rows
 
 
-__all__ = ["FRONTIER_COLUMNS", "FrontierPoint", "frontier", "frontier_rows", "parse_budgets"]
+__all__ = ["FRONTIER_COLUMNS", "TODAY", "FrontierPoint", "frontier", "frontier_rows",
+           "parse_budgets", "today_as_plan"]

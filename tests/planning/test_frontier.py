@@ -39,31 +39,53 @@ def _year(plan: str, total: float) -> YearFigures:
     return YearFigures(plan, **values)  # type: ignore[arg-type]
 
 
-def test_a_larger_budget_never_gives_a_costlier_point(monkeypatch: pytest.MonkeyPatch,
-                                                       tiny) -> None:
-    """The heuristic plan of 500k is worse than the plan of 0: the 500k point keeps the
-    plan of 0 (it is within 500k too); the unlimited plan is better again."""
-    totals = {0.0: 100.0, 500_000.0: 120.0, None: 80.0}
+@pytest.mark.parametrize(("totals", "kept", "reused"), [
+    # the heuristic plan of 500k is worse than the plan of 0: the 500k point keeps the plan
+    # of 0 (it is within 500k too); the unlimited plan is better again
+    ({0.0: 100.0, 500_000.0: 120.0, None: 80.0}, [100.0, 100.0, 80.0], [None, 0.0, None]),
+    # a plan worse than today's network (150) is never shown: the point keeps today's
+    ({0.0: 160.0, 500_000.0: 140.0, None: 145.0}, [150.0, 140.0, 140.0],
+     [fr.TODAY, None, 500_000.0]),
+])
+def test_a_larger_budget_never_gives_a_costlier_point(
+        monkeypatch: pytest.MonkeyPatch, tiny, totals: dict, kept: list[float],
+        reused: list[float | None]) -> None:
     seen: list[float | None] = []
+
+    def result(budget: float | None, total: float) -> PlanningResult:
+        return PlanningResult(tiny.name, 0, 1.0, None, (), (), "", (), budget_yuan=budget,
+                              year=(_year("baseline", 150.0), _year("plan", total)))
 
     def fake_plan(instance, *, budget_yuan=None, baseline_from=None, **_):  # type: ignore[no-untyped-def]
         seen.append(budget_yuan)
         assert (baseline_from is None) == (len(seen) == 1)  # the baseline is routed once
-        result = PlanningResult(instance.name, 0, 1.0, None, (), (), "", (),
-                                budget_yuan=budget_yuan,
-                                year=(_year("baseline", 150.0),
-                                      _year("plan", totals[budget_yuan])))
-        return fr.Planning(result, {}, {})
+        return fr.Planning(result(budget_yuan, totals[budget_yuan]), {}, {})
 
     monkeypatch.setattr(fr, "plan", fake_plan)
+    monkeypatch.setattr(fr, "today_as_plan", lambda inst, res: result(None, 150.0))
     points = fr.frontier(tiny, [math.inf, 500_000.0, 0.0])
     assert seen == [0.0, 500_000.0, None]
     assert [p.budget_yuan for p in points] == [0.0, 500_000.0, math.inf]
-    assert [p.plan.total_cost_yuan for p in points] == [100.0, 100.0, 80.0]
-    assert [p.reused_from for p in points] == [None, 0.0, None]
+    assert [p.plan.total_cost_yuan for p in points] == kept
+    assert [p.reused_from for p in points] == reused
     rows = fr.frontier_rows(points)
     assert [r["budget_yuan"] for r in rows] == [0.0, 500_000.0, "inf"]
-    assert rows[1]["reused_from_budget_yuan"] == 0.0
+    assert rows[0]["reused_from_budget_yuan"] == ("today" if reused[0] == fr.TODAY else "")
+
+
+def test_today_as_plan_passes_the_checker_and_rolls_up_as_today(tiny, tiny_net) -> None:
+    from optimizer.limits import Limits
+    from optimizer.planning.planner import plan
+    from optimizer.planning.verify import check_result
+
+    res = plan(tiny, network=tiny_net, limits=Limits(time_s=1.0, solution_limit=20),
+               location_time_s=3.0, iterations=1).result
+    today = fr.today_as_plan(tiny, res)
+    _, violations = check_result(tiny, today, network=tiny_net)
+    assert violations == []
+    base, as_plan = today.year
+    assert as_plan.total_cost_yuan == pytest.approx(base.total_cost_yuan)
+    assert as_plan.investment_yuan == 0
 
 
 def test_frontier_command_on_tiny(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
