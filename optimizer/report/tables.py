@@ -377,7 +377,8 @@ CSV_YEAR_COLUMNS: tuple[str, ...] = (
     "investment_sites_yuan", "investment_modules_yuan", "investment_pickups_yuan",
     "investment_vehicles_yuan", "hired_vehicle_days", "saving_yuan", "payback_years",
     "npv_yuan", "budget_use_yuan")
-CSV_EXTRA_COLUMNS: tuple[str, ...] = ("extra.parcels_delivered", "extra.spoiled_kg")
+CSV_EXTRA_COLUMNS: tuple[str, ...] = ("extra.outage_kg", "extra.parcels_delivered",
+                                      "extra.spoiled_kg")
 
 #: kpis.csv column <- YearFigures field or property on the ``scenario=year`` rows (the
 #: columns with a yearly meaning; the others stay empty there)
