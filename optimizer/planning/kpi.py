@@ -173,7 +173,9 @@ def evaluate(
         spoilage_value_pct=100.0 * lost / total_produce if total_produce > 0 else 0.0,
         produce_kg=total_produce,
         collected_kg=collected,
-        cold_chain_pct=100.0 * in_time / total_produce if total_produce > 0 else 0.0,
+        # lots are whole kg: what is collected may pass the day's produce by under 1 kg a lot
+        cold_chain_pct=100.0 * min(in_time, total_produce) / total_produce
+        if total_produce > 0 else 0.0,
         village_coverage_pct=village_pct,
         household_coverage_pct=household_pct,
         distance_km=km,

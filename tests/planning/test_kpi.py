@@ -126,3 +126,12 @@ def test_outage_of_an_unknown_power_class_is_refused(tiny) -> None:
     with pytest.raises(InstanceError, match=r"scenarios\[2\]\.outage_h\.solar: no cold-store "
                        r"site has this power class"):
         tiny.replace(scenarios=bad)
+
+
+def test_cold_chain_share_never_passes_100(tiny, facilities) -> None:
+    """Whole-kg lots may collect a fraction of a kg more than the day's produce (2,000 kg
+    collected of 1,999.6): the share pre-cooled in time stops at 100 %."""
+    sc = tiny.scenario("peak")
+    k = evaluate(tiny, sc, facilities, _day(600.0), orders={}, produce_kg={"v1": 1999.6},
+                 minutes_to={})
+    assert k.cold_chain_pct == 100.0
