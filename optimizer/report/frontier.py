@@ -1,7 +1,8 @@
 """Outputs of ``coldchain frontier``: frontier.csv (one row per budget) and frontier.png.
 
-The chart puts the budgets side by side (yuan per year, "unlimited" last): the yearly cost
-per order (yuan, left axis) and, on the right axis in %, the produce lost, the produce
+The chart puts the budgets side by side (yuan per year, "unlimited" last): on top what each
+plan costs the county a year (million yuan: logistics, and the value of the produce lost,
+against today's total), with its cost per order; below, in %, the produce lost, the produce
 pre-cooled in time and the villages within reach of a pickup point. Files are written
 atomically (:mod:`optimizer._io`); the same points give the same bytes.
 """
@@ -35,29 +36,34 @@ def _chart(tmp: Path, points: Sequence[FrontierPoint]) -> None:
 
     labels = [budget_label(p.budget_yuan) for p in points]
     xs = list(range(len(points)))
-    fig = Figure(figsize=(max(5.0, 1.2 * len(points) + 3.0), 4.0), dpi=100)
-    ax = fig.add_subplot()
-    cost = [p.plan.cost_per_order_yuan for p in points]
-    ax.plot(xs, cost, marker="o", color="#1f77b4", label="cost per order (yuan, left)")
-    for x, c in zip(xs, cost, strict=True):
-        ax.annotate(f"{c:.3f}", (x, c), textcoords="offset points", xytext=(0, 6),
-                    ha="center", fontsize=8)
-    ax.set_xticks(xs, labels)
-    ax.set_xlabel("budget (yuan per year)")
-    ax.set_ylabel("cost per order, year (yuan)")
-    ax.margins(y=0.2)
-    right = ax.twinx()
-    for field, colour, label in (("spoilage_pct", "#d62728", "produce lost (%)"),
-                                 ("cold_chain_pct", "#2ca02c", "pre-cooled in time (%)"),
-                                 ("village_coverage_pct", "#9467bd", "villages covered (%)")):
-        right.plot(xs, [getattr(p.plan, field) for p in points], marker="s", linestyle="--",
-                   color=colour, label=f"{label}, right")
-    right.set_ylabel("%")
-    right.set_ylim(0, 105)
-    lines = ax.get_legend_handles_labels()
-    more = right.get_legend_handles_labels()
-    ax.legend(lines[0] + more[0], lines[1] + more[1], fontsize=8, loc="center left")
-    ax.set_title("What each yearly budget buys (each point a checked plan)")
+    fig = Figure(figsize=(max(6.0, 1.3 * len(points) + 3.5), 6.4), dpi=100)
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
+    logistics = [p.plan.logistics_cost_yuan / 1e6 for p in points]
+    spoiled = [p.plan.spoilage_yuan / 1e6 for p in points]
+    top.bar(xs, logistics, 0.6, color="#1f77b4", label="logistics (routes, stores, pickup "
+            "points, annualised investment)")
+    top.bar(xs, spoiled, 0.6, bottom=logistics, color="#d62728", label="value of produce lost")
+    for x, p, lo, sp in zip(xs, points, logistics, spoiled, strict=True):
+        top.annotate(f"{lo + sp:,.1f} M\n{p.plan.cost_per_order_yuan:.3f} yuan/order",
+                     (x, lo + sp), textcoords="offset points", xytext=(0, 3), ha="center",
+                     fontsize=8)
+    today = points[0].baseline.total_cost_yuan / 1e6
+    top.axhline(today, color="#7f7f7f", linestyle=":", label=f"today: {today:,.1f} M")
+    top.set_ylabel("cost a year (million yuan)")
+    top.set_title("What each yearly budget buys (each point a checked plan)")
+    top.margins(y=0.25)
+    top.legend(fontsize=8, loc="upper right")
+    for field, colour, label in (("spoilage_pct", "#d62728", "produce lost"),
+                                 ("cold_chain_pct", "#2ca02c", "pre-cooled in time"),
+                                 ("village_coverage_pct", "#9467bd", "villages covered")):
+        bottom.plot(xs, [getattr(p.plan, field) for p in points], marker="s", color=colour,
+                    label=label)
+    bottom.set_ylabel("% (year)")
+    bottom.set_ylim(0, 105)
+    bottom.set_xticks(xs, labels)
+    bottom.set_xlabel("budget (yuan per year): investment annualised + running cost above "
+                      "today")
+    bottom.legend(fontsize=8, loc="center right")
     fig.tight_layout()
     fig.savefig(tmp, format="png", metadata={"Software": None})
 
