@@ -120,7 +120,7 @@ def write_outputs(
     written: list[Path] = []
     write_text(paths[PLAN_JSON], dumps_plan(result))
     written.append(paths[PLAN_JSON])
-    frames = _gpkg_frames(instance, result, geoms, matrices)
+    frames = _gpkg_frames(instance, result, geoms, matrices, networks)
     _atomic(paths[PLAN_GPKG], lambda tmp: _write_gpkg(tmp, frames), suffix=".tmp.gpkg")
     written.append(paths[PLAN_GPKG])
     write_text(paths[KPIS_CSV], _csv_text(result))
