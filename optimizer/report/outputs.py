@@ -10,6 +10,7 @@ naming the path and leaves no partial file.
 from __future__ import annotations
 
 import logging
+import os
 import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -23,7 +24,7 @@ from optimizer.plans import PlanningResult
 from optimizer.report.charts import _chart
 from optimizer.report.geometry import route_coords
 from optimizer.report.gpkg import _gpkg_frames, _write_gpkg
-from optimizer.report.map import _map_html
+from optimizer.report.map import TIANDITU_KEY_ENV, _map_html
 from optimizer.report.markdown import _markdown
 from optimizer.report.names import (
     COST_PNG,
@@ -85,8 +86,11 @@ def write_outputs(
     """Write plan.json, plan.gpkg, kpis.csv, the charts, report.md and map.html to ``out_dir``.
 
     ``networks`` and ``matrices`` are keyed by scenario id (the network and matrices the
-    scenario was routed on) and are used to draw routes along the roads; a scenario missing
-    from them is drawn with straight segments. Every file is written atomically. Raises
+    scenario was routed on) and are used to draw routes along the roads (a scenario missing
+    from them is drawn with straight segments) and the roads themselves (map.html's
+    offline background, plan.gpkg's ``roads`` layer). map.html loads nothing from the
+    network; with a Tianditu key in the environment variable ``TIANDITU_KEY`` it offers
+    Tianditu tiles (online, off by default). Every file is written atomically. Raises
     :class:`InputError` when ``out_dir`` cannot be created or written, or when an output
     would overwrite one of the instance's input files. Returns the paths written, in order.
     """
@@ -135,7 +139,8 @@ def write_outputs(
     written.append(paths[SPOILAGE_PNG])
     write_text(paths[REPORT_MD], _markdown(instance, result))
     written.append(paths[REPORT_MD])
-    write_text(paths[MAP_HTML], _map_html(instance, result, geoms, matrices))
+    write_text(paths[MAP_HTML], _map_html(instance, result, geoms, matrices, networks,
+                                          os.environ.get(TIANDITU_KEY_ENV)))
     written.append(paths[MAP_HTML])
     log.info("wrote %d files to %s", len(written), out)
     return written
