@@ -90,6 +90,8 @@ def _alive(pid: int) -> bool:
 
 def _error(path: Path, exc: BaseException) -> InputError:
     why = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    if isinstance(exc, FileExistsError | NotADirectoryError) and not path.parent.is_dir():
+        why = "a folder on its path is a file"
     return InputError.at(path, None, f"cannot write the file ({why})", fix=_FIX)
 
 
