@@ -186,7 +186,9 @@ def schema_text() -> str:
 
 
 if __name__ == "__main__":  # pragma: no cover - regenerates the published file
-    print(schema_text(), end="")
+    import sys
+
+    sys.stdout.write(schema_text())
 
 
 __all__ = ["SCHEMA_PATH", "PlanDocument", "plan_json_schema", "schema_text"]
