@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from optimizer._io import atomic_path, write_text
+from optimizer._io import atomic_path, locked_dir, write_text
 from optimizer.errors import InputError
 from optimizer.formats.plan_json import dumps_plan
 from optimizer.instance import Instance
@@ -121,26 +121,27 @@ def write_outputs(
             geoms[(i, j)] = route_coords(instance, r, networks.get(o.scenario),
                                          matrices.get(o.scenario))
 
-    written: list[Path] = []
-    write_text(paths[PLAN_JSON], dumps_plan(result))
-    written.append(paths[PLAN_JSON])
-    frames = _gpkg_frames(instance, result, geoms, matrices, networks)
-    _atomic(paths[PLAN_GPKG], lambda tmp: _write_gpkg(tmp, frames), suffix=".tmp.gpkg")
-    written.append(paths[PLAN_GPKG])
-    write_text(paths[KPIS_CSV], _csv_text(result))
-    written.append(paths[KPIS_CSV])
-    _atomic(paths[COST_PNG], lambda tmp: _chart(tmp, result, "cost_per_order_yuan",
-                                                 "yuan per order", "Cost per order"),
-            suffix=".tmp.png")
-    written.append(paths[COST_PNG])
-    _atomic(paths[SPOILAGE_PNG], lambda tmp: _chart(tmp, result, "spoilage_mass_pct",
-                                                     "% of produce mass", "Spoilage"),
-            suffix=".tmp.png")
-    written.append(paths[SPOILAGE_PNG])
-    write_text(paths[REPORT_MD], _markdown(instance, result))
-    written.append(paths[REPORT_MD])
-    write_text(paths[MAP_HTML], _map_html(instance, result, geoms, matrices, networks,
-                                          os.environ.get(TIANDITU_KEY_ENV)))
-    written.append(paths[MAP_HTML])
+    with locked_dir(out):  # a second run writing here waits: one run's set, never a mix
+        written: list[Path] = []
+        write_text(paths[PLAN_JSON], dumps_plan(result))
+        written.append(paths[PLAN_JSON])
+        frames = _gpkg_frames(instance, result, geoms, matrices, networks)
+        _atomic(paths[PLAN_GPKG], lambda tmp: _write_gpkg(tmp, frames), suffix=".tmp.gpkg")
+        written.append(paths[PLAN_GPKG])
+        write_text(paths[KPIS_CSV], _csv_text(result))
+        written.append(paths[KPIS_CSV])
+        _atomic(paths[COST_PNG], lambda tmp: _chart(tmp, result, "cost_per_order_yuan",
+                                                     "yuan per order", "Cost per order"),
+                suffix=".tmp.png")
+        written.append(paths[COST_PNG])
+        _atomic(paths[SPOILAGE_PNG], lambda tmp: _chart(tmp, result, "spoilage_mass_pct",
+                                                         "% of produce mass", "Spoilage"),
+                suffix=".tmp.png")
+        written.append(paths[SPOILAGE_PNG])
+        write_text(paths[REPORT_MD], _markdown(instance, result))
+        written.append(paths[REPORT_MD])
+        write_text(paths[MAP_HTML], _map_html(instance, result, geoms, matrices, networks,
+                                              os.environ.get(TIANDITU_KEY_ENV)))
+        written.append(paths[MAP_HTML])
     log.info("wrote %d files to %s", len(written), out)
     return written
