@@ -22,10 +22,10 @@ pytest.importorskip("fcntl")
 def test_a_locked_folder_waits_then_refuses(tmp_path: Path) -> None:
     with locked_dir(tmp_path):
         t0 = time.monotonic()
-        with pytest.raises(InputError, match="another coldchain run is writing this folder"):
-            # a second holder (another open file description) cannot get the lock
-            with locked_dir(tmp_path, wait_s=0.5, poll_s=0.05):
-                pass
+        # a second holder (another open file description) cannot get the lock
+        with (pytest.raises(InputError, match="another coldchain run is writing this folder"),
+              locked_dir(tmp_path, wait_s=0.5, poll_s=0.05)):
+            pass
         assert 0.45 < time.monotonic() - t0 < 5
     with locked_dir(tmp_path, wait_s=0):  # released with the first holder
         pass
