@@ -49,7 +49,7 @@ Each line: key (hash of path, content digest, scenario, seed, mode and limits), 
 (ok, failed, infeasible, timeout, crashed), error (one line), runtime_s, peak_rss_mb,
 objective (yuan/day; classic files: distance), cost_per_order_yuan, spoilage_mass_pct,
 village_coverage_pct, cold_chain_pct, bks and gap_pct (classic files). Exit code 0 when
-every task is ok, 1 otherwise, 2 for bad input. See benchmarks/README.md."""
+every task is ok, 4 when some failed, 2 for bad input. See benchmarks/README.md."""
 # one line per paragraph: the help renderer keeps the source's line breaks
 _HELP = "\n\n".join(" ".join(par.split()) for par in _HELP.split("\n\n"))
 

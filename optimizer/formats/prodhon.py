@@ -34,6 +34,11 @@ import numpy as np
 from optimizer.errors import InstanceError
 
 ROUNDINGS = ("ceil", "floor", "real")
+#: the largest magnitude of any number in a file: 100 x the longest arc, summed over every
+#: arc of a plan and scaled for the integer solver, stays far inside int64
+MAX_ABS = 1e9
+#: the most customers plus depots (the dense arc-cost matrix: 800 MB at 10,000 nodes)
+MAX_NODES = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +139,10 @@ def read_prodhon(path: str | os.PathLike[str], *, rounding: str = "ceil") -> Lrp
             raise InstanceError.at(p, field, "must be a number", got=tok) from None
         if not math.isfinite(val):
             raise InstanceError.at(p, field, "must be finite", got=tok)
+        if abs(val) > MAX_ABS:
+            raise InstanceError.at(p, field, f"must be between -{MAX_ABS:.0e} and "
+                                   f"{MAX_ABS:.0e}", got=tok,
+                                   fix="rescale the file's coordinates, loads or costs")
         if integer and val != int(val):
             raise InstanceError.at(p, field, "must be an integer", got=tok)
         return val
@@ -144,6 +153,9 @@ def read_prodhon(path: str | os.PathLike[str], *, rounding: str = "ceil") -> Lrp
         raise InstanceError.at(p, "n_customers", "must be >= 1", got=n)
     if m < 1:
         raise InstanceError.at(p, "n_depots", "must be >= 1", got=m)
+    if n + m > MAX_NODES:
+        raise InstanceError.at(p, "n_customers", f"with n_depots, must be <= {MAX_NODES}",
+                               got=n + m, fix="split the instance")
     depot_xy = np.array([[take(f"depot[{j}].{c}") for c in "xy"] for j in range(m)])
     cust_xy = np.array([[take(f"customer[{i}].{c}") for c in "xy"] for i in range(n)])
     q = take("vehicle_capacity")

@@ -5,7 +5,8 @@ Method (location-routing heuristic with a route-pool recombination):
 1. **Screen** every depot set whose capacity covers the total demand with a cheap estimate:
    opening costs + a capacitated regret assignment of customers to the set's depots + the
    line-haul routing bound ``2 x cost(depot, customer) x demand / Q`` + the route fixed cost
-   per ``ceil(load / Q)`` routes.
+   per ``ceil(load / Q)`` routes. Beyond ``MAX_ENUM_DEPOTS`` depots the sets are searched
+   (greedy drop, then add/drop/swap local search on the estimate) within 10% of the limit.
 2. **Evaluate** the best-estimated sets (and then the add/drop/swap neighbours of the two
    best evaluated ones) with short runs of step 3 (one worker process per set).
 3. **Route a set** (``_solve_set``): PyVRP multi-depot runs in chunks on a Lagrangian
@@ -58,6 +59,7 @@ log = logging.getLogger(__name__)
 
 _REAL_SCALE = 1000  # cost scale for real-valued (flag 1) files inside PyVRP
 SCREEN_SHARE = 0.35  # share of the time budget spent evaluating depot sets
+MAX_ENUM_DEPOTS = 10  # up to this many depots every depot set is screened (1,023 sets)
 MAX_EVALS = 24  # depot sets evaluated with PyVRP at most (screening + neighbourhood)
 
 Routes = multidepot.Routes  # (depot, customers) pairs, 0-based
@@ -202,6 +204,7 @@ def _estimate(ctx: _Ctx, depots: Sequence[int]) -> float:
 
 
 def _feasible_sets(ctx: _Ctx) -> list[tuple[int, ...]]:
+    """Every depot set whose capacity covers the demand (``2^m - 1`` sets looked at)."""
     total = int(ctx.demand.sum())
     out = []
     for k in range(1, ctx.m + 1):
@@ -209,6 +212,53 @@ def _feasible_sets(ctx: _Ctx) -> list[tuple[int, ...]]:
             if int(ctx.depot_capacity[list(s)].sum()) >= total:
                 out.append(s)
     return out
+
+
+def _covers(ctx: _Ctx, s: Sequence[int]) -> bool:
+    return int(ctx.depot_capacity[list(s)].sum()) >= int(ctx.demand.sum())
+
+
+def _screen(ctx: _Ctx, seconds: float) -> dict[tuple[int, ...], float]:
+    """Estimated cost (:func:`_estimate`) of the depot sets worth evaluating.
+
+    Up to ``MAX_ENUM_DEPOTS`` depots every set that covers the demand is estimated. Beyond
+    (``2^m`` sets: a million at 20 depots, about 20 minutes of estimates) the sets are
+    searched instead, within ``seconds``: a greedy drop from all depots (remove the depot
+    whose removal lowers the estimate most, while the rest covers the demand), then a
+    first-improvement local search (add, drop, swap one depot) from the best sets found.
+    Every set met is returned with its estimate (inf where the capacity falls short).
+    """
+    if ctx.m <= MAX_ENUM_DEPOTS:
+        return {s: _estimate(ctx, s) for s in _feasible_sets(ctx)}
+    deadline = time.perf_counter() + seconds
+    est: dict[tuple[int, ...], float] = {}
+
+    def value(s: tuple[int, ...]) -> float:
+        if s not in est:
+            est[s] = _estimate(ctx, s) if _covers(ctx, s) else math.inf
+        return est[s]
+
+    cur = tuple(range(ctx.m))
+    value(cur)
+    while len(cur) > 1 and time.perf_counter() < deadline:
+        drops = [tuple(d for d in cur if d != x) for x in cur]
+        nxt = min(drops, key=lambda s: (value(s), s))
+        if value(nxt) == math.inf or value(nxt) > value(cur):
+            break
+        cur = nxt
+    starts = sorted((s for s in est if est[s] < math.inf), key=lambda s: (est[s], s))[:3]
+    for start in starts:
+        cur = start
+        improved = True
+        while improved and time.perf_counter() < deadline:
+            improved = False
+            for nb in _neighbours(cur, ctx.m):
+                if time.perf_counter() >= deadline:
+                    break
+                if value(nb) < value(cur):
+                    cur, improved = nb, True
+                    break
+    return est
 
 
 # ---- multi-depot runs (executed in worker processes): optimizer.routing.multidepot ----
@@ -597,14 +647,13 @@ def solve_lrp(
         raise ValueError(f"time_limit_s must be > 0 (got {time_limit_s})")
     t0 = time.perf_counter()
     ctx = _make_ctx(inst)
-    sets = _feasible_sets(ctx)
-    if not sets:
+    if not _covers(ctx, range(ctx.m)):
         raise InfeasibleError(
             f"{inst.name}: total depot capacity {int(ctx.depot_capacity.sum())} is below the "
             f"total demand {int(ctx.demand.sum())}"
         )
-    est = {s: _estimate(ctx, s) for s in sets}
-    ranked = sorted((s for s in sets if est[s] < math.inf), key=lambda s: (est[s], s))
+    est = _screen(ctx, 0.1 * time_limit_s)
+    ranked = sorted((s for s in est if est[s] < math.inf), key=lambda s: (est[s], s))
     if not ranked:
         raise InfeasibleError(f"{inst.name}: no depot set admits a capacitated assignment")
     jobs = max(1, min(int(jobs), usable_cores()))
@@ -662,8 +711,12 @@ def solve_lrp(
         # neighbourhood of the two best evaluated sets, best estimates first
         if n_more > 0:
             top = sorted(results.values(), key=lambda r: (r.cost, r.depots))[:2]
+            for r in top:  # beyond MAX_ENUM_DEPOTS a neighbour may not be estimated yet
+                for s in _neighbours(r.depots, ctx.m):
+                    if s not in est:
+                        est[s] = _estimate(ctx, s) if _covers(ctx, s) else math.inf
             cand = {s for r in top for s in _neighbours(r.depots, ctx.m)
-                    if s in est and est[s] < math.inf and s not in results}
+                    if est[s] < math.inf and s not in results}
             more = sorted(cand, key=lambda s: (est[s], s))[:n_more]
             if more:
                 absorb(run_many([(s, eval_s, seed, eval_iters, 2, None) for s in more]))
@@ -711,7 +764,7 @@ def solve_lrp(
         seconds=seconds,
         feasible=True,
         seed=seed,
-        extra={"sets_evaluated": len(results), "sets_feasible": len(sets),
+        extra={"sets_evaluated": len(results), "sets_screened": len(est),
                "route_pool": len(pool), "set_partitioning_solves": n_sp},
     )
 
