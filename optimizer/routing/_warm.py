@@ -63,6 +63,7 @@ def _same_kind(problem: RoutingProblem, a: int, b: int) -> bool:
         va.shift_start_s,
         va.shift_end_s,
         va.max_duration_s,
+        va.max_distance_m,
     ) == (
         vb.start,
         vb.end,
@@ -74,6 +75,7 @@ def _same_kind(problem: RoutingProblem, a: int, b: int) -> bool:
         vb.shift_start_s,
         vb.shift_end_s,
         vb.max_duration_s,
+        vb.max_distance_m,
     )
 
 
@@ -99,6 +101,33 @@ def schedule_slot(
     start = best_start(problem, v, stops, earliest_s=earliest_s)
     _, end, ok, _ = route_times(problem, v, stops, start)
     return start, end, ok
+
+
+def chain_routes(
+    problem: RoutingProblem, chain: Sequence[int], trips: Sequence[Sequence[int]]
+) -> list[RawRoute]:
+    """Raw routes of one physical vehicle: its non-empty ``trips`` on the slots of
+    ``chain`` in order, each departing at its earliest cheapest time after the previous
+    slot's end plus ``reload_s`` (no stop is dropped; the checker judges the result).
+
+    A single-slot chain gets no departure time (``assemble`` picks it). Raises ValueError
+    when there are more non-empty trips than slots.
+    """
+    seqs = [tuple(t) for t in trips if t]
+    if len(seqs) > len(chain):
+        raise ValueError(f"{len(seqs)} trips for a chain of {len(chain)} slots")
+    if len(chain) == 1:
+        return [RawRoute(chain[0], seqs[0], None)] if seqs else []
+    out: list[RawRoute] = []
+    earliest = problem.vehicles[chain[0]].shift_start_s
+    for k, seq in enumerate(seqs):
+        v = chain[k]
+        if k > 0:
+            earliest += int(problem.vehicles[v].reload_s)
+        start, end, _ = schedule_slot(problem, v, seq, earliest)
+        out.append(RawRoute(v, seq, start))
+        earliest = end
+    return out
 
 
 def _fix_trip(
@@ -185,4 +214,4 @@ def repair(
     return RawResult(tuple(routes), tuple(sorted(dropped_set)), solver_objective, status)
 
 
-__all__ = ["chains", "repair", "schedule_slot", "uniform_chains"]
+__all__ = ["chain_routes", "chains", "repair", "schedule_slot", "uniform_chains"]

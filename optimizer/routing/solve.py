@@ -102,6 +102,7 @@ def solve_routing(
     solution_limit: int | None = None,
     engine: str = "auto",
     initial: RoutingSolution | None = None,
+    jobs: int = 1,
 ) -> RoutingSolution:
     """Solve ``problem`` within about ``time_limit_s`` seconds of wall clock (model building
     included; the final check and schedule assembly are not) and return a checked solution.
@@ -109,8 +110,13 @@ def solve_routing(
     ``seed`` drives PyVRP (OR-Tools' search is deterministic). ``solution_limit`` makes runs
     deterministic: OR-Tools stops after that many improving solutions and PyVRP after
     ``PYVRP_ITERS_PER_SOLUTION x solution_limit`` iterations (the time limit still applies).
-    ``initial`` warm-starts OR-Tools. Raises InfeasibleError when mandatory stops cannot be
-    served; an engine plan the checker rejects is discarded with a warning (a bug to report).
+    ``initial`` warm-starts OR-Tools. ``jobs`` > 1 runs that many PyVRP trajectories in
+    parallel processes (seeds ``seed``, ``seed + 1``, ...; the cheapest is kept) where
+    PyVRP solves the problem exactly. A VRPLIB-dialect benchmark (``cost_unit ==
+    "vrplib"``) gets PyVRP for the whole budget in "auto" mode, and OR-Tools only when
+    :func:`ortools_polishes` says the model is small enough to help. Raises InfeasibleError
+    when mandatory stops cannot be served; an engine plan the checker rejects is discarded
+    with a warning (a bug to report).
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES} (got {engine!r})")
@@ -159,15 +165,20 @@ def solve_routing(
             raw = None
         warm = _consider(problem, raw, "pyvrp-relaxed", t0, candidates) or warm
 
+    polish = engine != "pyvrp"
     if use_pyvrp:
         share = 1.0 if engine == "pyvrp" else PYVRP_SHARE
+        if engine == "auto" and problem.cost_unit == "vrplib":
+            polish = ortools_polishes(problem)
+            share = PYVRP_SHARE if polish else 1.0
         iters = None if solution_limit is None else PYVRP_ITERS_PER_SOLUTION * solution_limit
         raw = _pyvrp.solve_pyvrp(
-            problem, time_limit_s=time_limit_s * share, seed=seed, max_iterations=iters
+            problem, time_limit_s=time_limit_s * share - (time.perf_counter() - t0),
+            seed=seed, max_iterations=iters, lanes=max(1, int(jobs)),
         )
         warm = _consider(problem, raw, "pyvrp", t0, candidates) or warm
 
-    if engine != "pyvrp":
+    if polish:
         from optimizer.routing import _ortools
 
         remaining = time_limit_s - (time.perf_counter() - t0)
@@ -207,6 +218,17 @@ def solve_routing(
     )
     check.verify(problem, best)
     return best
+
+
+#: OR-Tools polishes a VRPLIB-dialect benchmark only up to this many vehicles x stops
+ORTOOLS_POLISH_MAX = 0
+
+
+def ortools_polishes(problem: RoutingProblem) -> bool:
+    """Whether "auto" gives OR-Tools the end of the budget on a VRPLIB-dialect benchmark
+    (its model grows with vehicles x nodes; on large fleets it cannot even be built in
+    time)."""
+    return len(problem.vehicles) * len(problem.stops) <= ORTOOLS_POLISH_MAX
 
 
 #: smallest time (s) given to one part of a split routing budget (a depot, a geographic part)
@@ -259,6 +281,7 @@ def _solve_parts(problem: RoutingProblem, parts: list[Any], *, time_limit_s: flo
 
 __all__ = [
     "ENGINES",
+    "ortools_polishes",
     "precheck",
     "solve_routing",
     "time_shares",
