@@ -311,32 +311,51 @@ def _plan_of(best: pyvrp.Solution) -> _Plan:
     return out
 
 
-def _solution_of(data: pyvrp.ProblemData, plan: _Plan, n_dep: int) -> pyvrp.Solution:
+def _solution_of(data: pyvrp.ProblemData, plan: _Plan) -> pyvrp.Solution:
     """The PyVRP solution of a plain plan (reloads at each type's first reload depot)."""
     routes = []
     for vt, trips in plan:
         typ = data.vehicle_type(vt)
         reload = typ.reload_depots[0] if typ.reload_depots else None
-        visits: list[int] = []
+        acts: list[pyvrp.Activity] = []
         for k, trip in enumerate(t for t in trips if t):
             if k and reload is not None:
-                visits.append(int(reload))
-            visits += [n_dep + c for c in trip]
-        routes.append(pyvrp.Route(data, visits, vt))
+                acts.append(pyvrp.Activity(pyvrp.ActivityType.DEPOT, int(reload)))
+            acts += [pyvrp.Activity(pyvrp.ActivityType.CLIENT, int(c)) for c in trip]
+        routes.append(pyvrp.Route(data, acts, vt))
     return pyvrp.Solution(data, routes)
 
 
-def _lane(problem: RoutingProblem, deadline: float, seed: int,
-          iterations: int | None) -> tuple[float, _Plan] | None:
-    """One PyVRP trajectory until the wall-clock ``deadline`` (``time.time()``): its best
-    feasible cost and plan, or None. Module-level so that worker processes can run it."""
-    data, _, _ = build_data(problem)
+#: PyVRP data of the problem a lane worker process serves (set by :func:`_lane_init`)
+_LANE: dict[str, Any] = {}
+
+
+def _lane_init(problem: RoutingProblem) -> None:
+    """Worker initializer: build the problem's PyVRP data once per process."""
+    data, _, n_dep = build_data(problem)
+    _LANE.update(data=data, n_dep=n_dep, params=_params(problem), name=problem.name)
+    logging.getLogger("pyvrp").setLevel(logging.WARNING)
+
+
+def _lane(deadline: float, seed: int, iterations: int | None,
+          initial: _Plan | None) -> tuple[float, _Plan] | None:
+    """One PyVRP trajectory until the wall-clock ``deadline`` (``time.time()``), from
+    ``initial`` if given: its best feasible cost and plan, or None. Runs on the data of
+    :func:`_lane_init` (module-level so that worker processes can run it)."""
+    data = _LANE["data"]
+    init = _solution_of(data, initial) if initial else None
     run = _run(data, seconds=deadline - time.time(), seed=seed, iterations=iterations,
-               what=f"PyVRP lane {seed}", params=_params(problem))
+               what=f"PyVRP lane {seed} on {_LANE['name']}", params=_LANE["params"],
+               initial=init)
     if run is None:
         return None
     best, cost = run
     return cost, _plan_of(best)
+
+
+#: parallel lanes restart from the best plan found so far this many times, evenly spread
+#: over the budget (0: independent trajectories)
+LANE_SYNCS = 1
 
 
 def solve_pyvrp(
@@ -349,28 +368,49 @@ def solve_pyvrp(
 ) -> RawResult | None:
     """Run PyVRP's ILS for ``time_limit_s`` seconds (and at most ``max_iterations``).
 
-    ``lanes`` > 1 runs that many independent trajectories in parallel processes (seeds
-    ``seed``, ``seed + 1``, ...) and keeps the cheapest. Returns None when PyVRP finds no
-    feasible solution. A reloading vehicle's trips go onto its chained slots in order
-    (:func:`_warm.chain_routes`); other departure times are left to ``solve.assemble``.
+    ``lanes`` > 1 runs that many trajectories in parallel processes (seeds ``seed``,
+    ``seed + 1``, ...); ``LANE_SYNCS`` times, evenly spread, every lane restarts from the
+    cheapest plan so far with a fresh seed; the cheapest plan wins. Returns None when PyVRP
+    finds no feasible solution. A reloading vehicle's trips go onto its chained slots in
+    order (:func:`_warm.chain_routes`); other departure times are left to
+    ``solve.assemble``.
     """
     reason = unsupported_reason(problem)
     if reason is not None:
         raise ValueError(f"PyVRP cannot express this problem: {reason}")
-    deadline = time.time() + time_limit_s
-    results: list[tuple[float, _Plan] | None]
+    t_start = time.time()
     if lanes <= 1:
-        results = [_lane(problem, deadline, seed, max_iterations)]
+        _lane_init(problem)
+        try:
+            found = _lane(t_start + time_limit_s, seed, max_iterations, None)
+        finally:
+            _LANE.clear()
     else:
-        with process_pool(lanes, preload=(__name__,)) as pool:
-            futs = [pool.submit(_lane, problem, deadline, seed + k, max_iterations)
-                    for k in range(lanes)]
-            results = [f.result() for f in futs]
-    found = [r for r in results if r is not None]
-    if not found:
+        found = _lanes(problem, t_start, time_limit_s, seed, max_iterations, lanes)
+    if found is None:
         return None
-    cost, plan = min(found, key=lambda r: r[0])
+    cost, plan = found
     return _raw_of(problem, plan, cost / money_scale(problem), "pyvrp")
+
+
+def _lanes(problem: RoutingProblem, t_start: float, time_limit_s: float, seed: int,
+           iterations: int | None, lanes: int) -> tuple[float, _Plan] | None:
+    """Parallel lanes with ``LANE_SYNCS`` restarts from the best plan (see solve_pyvrp)."""
+    phases = LANE_SYNCS + 1
+    iters = None if iterations is None else max(1, iterations // phases)
+    best: tuple[float, _Plan] | None = None
+    with process_pool(lanes, preload=(__name__,), initializer=_lane_init,
+                      initargs=(problem,)) as pool:
+        for ph in range(phases):
+            deadline = t_start + time_limit_s * (ph + 1) / phases
+            init = best[1] if best is not None else None
+            futs = [pool.submit(_lane, deadline, seed + ph * lanes + k, iters, init)
+                    for k in range(lanes)]
+            for fut in futs:
+                res = fut.result()
+                if res is not None and (best is None or res[0] < best[0]):
+                    best = res
+    return best
 
 
 def _raw_of(problem: RoutingProblem, plan: _Plan, objective: float, status: str) -> RawResult:

@@ -16,8 +16,8 @@ import logging
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
-from optimizer.routing._schedule import RawResult, RawRoute, best_start, route_times
-from optimizer.routing.problem import RoutingProblem
+from optimizer.routing._schedule import RawResult, RawRoute, assemble, best_start, route_times
+from optimizer.routing.problem import RoutingProblem, RoutingSolution
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +130,26 @@ def chain_routes(
     return out
 
 
+def solution_from_trips(
+    problem: RoutingProblem, trips: Mapping[int, Sequence[Sequence[int]]], *,
+    engine: str = "given",
+) -> RoutingSolution:
+    """A solution (earliest chain-aware schedules, the checker's objective) from the trips
+    (stop indices in order) of each physical vehicle, keyed by its chain's first slot;
+    stops in no trip are dropped. Not checked: pass it to ``verify``. Raises ValueError
+    for a key that starts no chain or more trips than its chain has slots."""
+    chain_of = {ch[0]: ch for ch in chains(problem)}
+    routes: list[RawRoute] = []
+    served: set[int] = set()
+    for root, seqs in trips.items():
+        if root not in chain_of:
+            raise ValueError(f"slot {root} starts no vehicle's chain of trips")
+        routes += chain_routes(problem, chain_of[root], seqs)
+        served.update(i for seq in seqs for i in seq)
+    dropped = tuple(i for i in range(len(problem.stops)) if i not in served)
+    return assemble(problem, RawResult(tuple(routes), dropped, 0.0, engine), engine, 0.0)
+
+
 def _fix_trip(
     problem: RoutingProblem, v: int, stops: list[int], earliest_s: int, dropped: list[int]
 ) -> tuple[list[int], int, int]:
@@ -214,4 +234,5 @@ def repair(
     return RawResult(tuple(routes), tuple(sorted(dropped_set)), solver_objective, status)
 
 
-__all__ = ["chain_routes", "chains", "repair", "schedule_slot", "uniform_chains"]
+__all__ = ["chain_routes", "chains", "repair", "schedule_slot", "solution_from_trips",
+           "uniform_chains"]
