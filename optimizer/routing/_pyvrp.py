@@ -32,6 +32,8 @@ from pyvrp.exceptions import PenaltyBoundWarning
 from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
 
 from optimizer._parallel import process_pool
+from optimizer.routing import _decompose
+from optimizer.routing._decompose import Trips
 from optimizer.routing._schedule import RawResult, RawRoute
 from optimizer.routing._warm import _same_kind, chain_routes, chains, repair, uniform_chains
 from optimizer.routing.problem import Matrix, RoutingProblem
@@ -393,9 +395,48 @@ def solve_pyvrp(
     return _raw_of(problem, plan, cost / money_scale(problem), "pyvrp")
 
 
+def _plan_trips(problem: RoutingProblem, plan: _Plan) -> Trips:
+    """A PyVRP plan as trips per chain root slot (chains taken in order per type)."""
+    free = [list(g) for g in _groups(problem)[0].values()]
+    return {free[vt].pop(0)[0]: [list(t) for t in trips if t] for vt, trips in plan}
+
+
+def _trips_plan(problem: RoutingProblem, trips: Trips) -> _Plan:
+    """Trips per chain root slot as a PyVRP plan (the inverse of :func:`_plan_trips`)."""
+    type_of = {ch[0]: k for k, g in enumerate(_groups(problem)[0].values()) for ch in g}
+    return [(type_of[r], ts) for r, ts in sorted(trips.items()) if any(ts)]
+
+
+def _part_lane(part: RoutingProblem, deadline: float, seed: int,
+               trips: Trips) -> tuple[float, Trips] | None:
+    """One PyVRP trajectory on a sub-problem from its share of the plan, until the
+    wall-clock ``deadline``: (cost in PyVRP units, trips) or None."""
+    data, _, _ = build_data(part)
+    run = _run(data, seconds=deadline - time.time(), seed=seed, iterations=None,
+               what=f"PyVRP part of {part.name}", params=_params(part),
+               initial=_solution_of(data, _trips_plan(part, trips)))
+    if run is None:
+        return None
+    best, cost = run
+    return cost, _plan_trips(part, _plan_of(best))
+
+
+#: lanes decompose problems with at least this many stops (route-based parts, one per lane)
+DECOMPOSE_MIN_STOPS = 400
+#: shares of the budget: whole-problem lanes first and last, decomposition rounds between
+DECOMPOSE_FIRST, DECOMPOSE_LAST, DECOMPOSE_ROUNDS = 0.3, 0.15, 3
+
+
 def _lanes(problem: RoutingProblem, t_start: float, time_limit_s: float, seed: int,
            iterations: int | None, lanes: int) -> tuple[float, _Plan] | None:
-    """Parallel lanes with ``LANE_SYNCS`` restarts from the best plan (see solve_pyvrp)."""
+    """Parallel lanes (see :func:`solve_pyvrp`): on a large problem (at least
+    ``DECOMPOSE_MIN_STOPS`` stops, no iteration limit), whole-problem lanes for
+    ``DECOMPOSE_FIRST`` of the budget, then ``DECOMPOSE_ROUNDS`` rounds in which each lane
+    improves one part of the best plan (:func:`_decompose.split_plan`, whole routes, a
+    new cut each round; the merged plan is kept when cheaper), then whole-problem lanes
+    from the best plan; otherwise lanes with ``LANE_SYNCS`` restarts from the best plan."""
+    if iterations is None and len(problem.stops) >= DECOMPOSE_MIN_STOPS:
+        return _lanes_decomposed(problem, t_start, time_limit_s, seed, lanes)
     phases = LANE_SYNCS + 1
     iters = None if iterations is None else max(1, iterations // phases)
     best: tuple[float, _Plan] | None = None
@@ -424,6 +465,52 @@ def _raw_of(problem: RoutingProblem, plan: _Plan, objective: float, status: str)
         served.update(c for t in trips for c in t)
     dropped = tuple(i for i in range(len(problem.stops)) if i not in served)
     return RawResult(tuple(routes), dropped, objective, status)
+
+
+def _lanes_decomposed(problem: RoutingProblem, t_start: float, time_limit_s: float,
+                      seed: int, lanes: int) -> tuple[float, _Plan] | None:
+    """Whole-problem lanes, decomposition rounds, whole-problem lanes (see :func:`_lanes`)."""
+    best: tuple[float, _Plan] | None = None
+    t_end = t_start + time_limit_s
+
+    def whole(pool: Any, deadline: float, first_seed: int) -> None:
+        nonlocal best
+        init = best[1] if best is not None else None
+        futs = [pool.submit(_lane, deadline, first_seed + k, None, init) for k in range(lanes)]
+        for fut in futs:
+            res = fut.result()
+            if res is not None and (best is None or res[0] < best[0]):
+                best = res
+
+    with process_pool(lanes, preload=(__name__,), initializer=_lane_init,
+                      initargs=(problem,)) as pool:
+        whole(pool, t_start + time_limit_s * DECOMPOSE_FIRST, seed)
+        middle = 1.0 - DECOMPOSE_FIRST - DECOMPOSE_LAST
+        for rnd in range(DECOMPOSE_ROUNDS):
+            if best is None:
+                break
+            deadline = t_start + time_limit_s * (
+                DECOMPOSE_FIRST + middle * (rnd + 1) / DECOMPOSE_ROUNDS)
+            parts = _decompose.split_plan(problem, _plan_trips(problem, best[1]), lanes,
+                                          seed + rnd)
+            if parts is None:
+                break
+            futs = [pool.submit(_part_lane, part.problem, deadline,
+                                seed + 1000 * (rnd + 1) + k, trips)
+                    for k, (part, trips) in enumerate(parts)]
+            done = [fut.result() for fut in futs]
+            if any(r is None for r in done):
+                continue
+            cost = sum(float(r[0]) for r in done if r is not None)
+            merged = _decompose.merge_trips(
+                [(part, r[1]) for (part, _), r in zip(parts, done, strict=True)
+                 if r is not None])
+            log.debug("%s: decomposition round %d: %.0f -> %.0f", problem.name, rnd,
+                      best[0], cost)
+            if cost <= best[0]:
+                best = (cost, _trips_plan(problem, merged))
+        whole(pool, t_end, seed + 10_000)
+    return best
 
 
 # ---- relaxation of the rich problem (warm start for OR-Tools) ---------------------------
