@@ -72,6 +72,10 @@ ROUNDINGS = ("none", "round", "trunc", "dimacs", "exact")
 MAX_FILE_BYTES = 512 * 1024**2
 #: time bound standing for "no window" (PyVRP's is the int64 maximum; this leaves room)
 NO_LIMIT = 2**62
+#: largest value accepted after rounding (PyVRP's costs and times are 64-bit integers)
+MAX_VALUE = 10**12
+#: most vehicles (route slots, trips included) a file may describe
+MAX_SLOTS = 200_000
 _PROFILE = "classic"
 
 _DESCRIPTIVE = {"name", "comment", "node_coord_type", "display_data_type", "display_data"}
@@ -333,9 +337,12 @@ class _Rounder:
             k = int(np.flatnonzero((out < low).ravel())[0])
             raise self.f.error(self.f.where(key, k // width), f"{what} must be >= {low:g}",
                                got=float(values.ravel()[k]), fix="fix the value")
-        if np.abs(out).max(initial=0) >= 2**53:
-            raise self.f.error(self.f.where(key), f"{what} too large after rounding",
-                               fix="use a smaller --rounding scale")
+        if np.abs(out).max(initial=0) > MAX_VALUE:
+            k = int(np.argmax(np.abs(out).ravel()))
+            raise self.f.error(self.f.where(key, k // width),
+                               f"{what} above {MAX_VALUE:.0e} after rounding",
+                               got=float(values.ravel()[k]),
+                               fix="use smaller numbers or a smaller --rounding scale")
         return out.astype(np.int64)
 
 
@@ -417,6 +424,10 @@ def _edge_weights(f: _File, n: int) -> np.ndarray:
         if (ew < 0).any():
             raise f.error("EDGE_WEIGHT_SECTION", "distances must be >= 0",
                           got=float(ew.min()), fix="fix the matrix")
+        if np.diag(ew).any():
+            raise f.error("EDGE_WEIGHT_SECTION", "a node's distance to itself must be 0",
+                          got=float(np.diag(ew)[np.flatnonzero(np.diag(ew))[0]]),
+                          fix="fix the matrix's diagonal")
         return ew
     if "node_coord" not in f.raw.sections:
         raise f.error("NODE_COORD_SECTION", f"missing ({ewt} distances need coordinates)",
@@ -540,6 +551,9 @@ def _dialect(f: _File, n: int, edge: np.ndarray, depots: list[int], rnd: _Rounde
                       fix="add clients")
     dist = rnd.ints(edge, "edge_weight", what="distances")
     v = f.spec_int("vehicles", low=1) if f.has("vehicles") else n_cli
+    if v > MAX_SLOTS:
+        raise f.error(f.where("vehicles"), f"too many vehicles (more than {MAX_SLOTS:,})",
+                      got=v, fix="state the fleet that may be used")
     if f.has("demand") and f.has("linehaul"):
         raise f.error("LINEHAUL_SECTION", "given together with DEMAND_SECTION",
                       fix="keep one of the two")
@@ -560,6 +574,12 @@ def _dialect(f: _File, n: int, edge: np.ndarray, depots: list[int], rnd: _Rounde
     else:
         tw = np.zeros((n, 2), dtype=np.int64)
         tw[:, 1] = NO_LIMIT
+    late = np.flatnonzero(release[n_dep:] > tw[n_dep:, 1])
+    if late.size:
+        i = int(late[0]) + n_dep
+        raise f.error(f.where("release_time", i),
+                      f"release time after client {i + 1}'s window closes",
+                      got=int(release[i]), fix="release it earlier or widen its window")
     for key, arr in (("demand" if dkey == "demand" else "linehaul", delivery),
                      ("backhaul", pickup), ("service_time", service),
                      ("release_time", release), ("prize", prize)):
@@ -597,6 +617,10 @@ def _dialect(f: _File, n: int, edge: np.ndarray, depots: list[int], rnd: _Rounde
     unit_i = (_Rounder(f, "none").ints(unit, "vehicles_unit_distance_cost",
                                       what="unit distance costs (never rounded)")
               if unit is not None else np.ones(v, dtype=np.int64))
+    if float(unit_i.max()) * float(dist.max(initial=0)) * n > 2**62:
+        raise f.error(f.where("vehicles_unit_distance_cost"), "unit distance cost x "
+                      "distances could overflow PyVRP's 64-bit costs",
+                      got=int(unit_i.max()), fix="use smaller costs or a coarser --rounding")
     max_dur = f.vehicle_values("vehicles_max_duration", v)
     max_dur_i = (rnd.ints(max_dur, "vehicles_max_duration", what="maximum durations")
                  if max_dur is not None else None)
@@ -659,6 +683,10 @@ def _dialect(f: _File, n: int, edge: np.ndarray, depots: list[int], rnd: _Rounde
             if shortest > 0 and span < NO_LIMIT // 2:
                 trips = min(trips, max(1, span // shortest))
             trips = max(1, trips)
+        if len(vehicles) + trips > MAX_SLOTS:
+            raise f.error(f.where("vehicles"), f"too many vehicle trips (more than "
+                          f"{MAX_SLOTS:,} in all)", got=v,
+                          fix="state fewer vehicles or set VEHICLES_MAX_RELOADS")
         chain: list[int] = []
         for t in range(trips):
             chain.append(len(vehicles))
