@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from optimizer.routing.problem import RoutingProblem
 
 
 class ClassicFormat(StrEnum):
@@ -74,10 +77,19 @@ def route(
     where = f", written to {out}" if out is not None else ""
     cost = (f"{sol.objective:.0f}" if problem.cost_unit == "vrplib"
             else f"{sol.objective:.2f}")
+    used = {_first_trip(problem, r.vehicle) for r in sol.routes}
+    trips = f" ({len(sol.routes)} trips)" if len(sol.routes) > len(used) else ""
     typer.echo(
-        f"{problem.name}: cost {cost}, {len(sol.routes)} routes, "
+        f"{problem.name}: cost {cost}, {len(used)} routes{trips}, "
         f"{len(sol.dropped)} dropped, engine {sol.engine}, {sol.runtime_s:.1f} s{where}"
     )
+
+
+def _first_trip(problem: RoutingProblem, v: int) -> int:
+    """The slot of a vehicle's first trip (multi-trip slots follow ``after`` links)."""
+    while problem.vehicles[v].after is not None:
+        v = int(problem.vehicles[v].after)  # type: ignore[arg-type]
+    return v
 
 
 def register(app: typer.Typer) -> None:

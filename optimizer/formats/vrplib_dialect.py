@@ -655,6 +655,7 @@ def _dialect(f: _File, n: int, edge: np.ndarray, depots: list[int], rnd: _Rounde
     dur = dist  # PyVRP's VRPLIB reading: travel time = distance
     vehicles: list[Vehicle] = []
     slots_of: list[list[int]] = []
+    kinds: dict[tuple[object, ...], str] = {}
     for j in range(v):
         d = int(vdepot[j])
         for r in reload_dep[j]:
@@ -687,12 +688,17 @@ def _dialect(f: _File, n: int, edge: np.ndarray, depots: list[int], rnd: _Rounde
             raise f.error(f.where("vehicles"), f"too many vehicle trips (more than "
                           f"{MAX_SLOTS:,} in all)", got=v,
                           fix="state fewer vehicles or set VEHICLES_MAX_RELOADS")
+        kind = (d, int(cap[j]), int(fixed_i[j]), int(unit_i[j]), trips,
+                None if max_dur_i is None else int(max_dur_i[j]),
+                None if max_dist_i is None else int(max_dist_i[j]),
+                None if allowed is None else frozenset(allowed[j]))
+        type_id = kinds.setdefault(kind, f"type{len(kinds) + 1}")
         chain: list[int] = []
         for t in range(trips):
             chain.append(len(vehicles))
             vehicles.append(Vehicle(
                 id=f"v{j + 1}" if t == 0 else f"v{j + 1}.{t + 1}",
-                type_id=f"v{j + 1}",
+                type_id=type_id,
                 start=d,
                 end=d,
                 capacity_kg=int(cap[j]),

@@ -35,7 +35,7 @@ from optimizer._parallel import process_pool
 from optimizer.routing import _decompose
 from optimizer.routing._decompose import Trips
 from optimizer.routing._schedule import RawResult, RawRoute
-from optimizer.routing._warm import _same_kind, chain_routes, chains, repair, uniform_chains
+from optimizer.routing._warm import chain_routes, chains, repair, same_kind, uniform_chains
 from optimizer.routing.problem import Matrix, RoutingProblem
 
 log = logging.getLogger(__name__)
@@ -103,7 +103,7 @@ def _chain_reason(problem: RoutingProblem) -> str | None:
             return f"multi-trip vehicle {root.id} has a per-trip duration or distance limit"
         for v in ch[1:]:
             veh = problem.vehicles[v]
-            if not _same_kind(problem, ch[0], v) or veh.reload_s or veh.fixed_fen:
+            if not same_kind(problem, ch[0], v) or veh.reload_s or veh.fixed_fen:
                 return (f"multi-trip slot {veh.id} differs from its first trip (attributes, "
                         "reload time or fixed cost)")
     for s in problem.stops:
@@ -625,6 +625,7 @@ def build_relaxed_data(
                 service_duration=int(s.service_s),
                 tw_early=int(s.tw_start_s),
                 tw_late=late,
+                release_time=min(int(s.release_s), late),
                 prize=int(s.drop_penalty_fen or 0) * _MONEY_SCALE if optional else 0,
                 required=not optional,
                 name=s.id,

@@ -50,7 +50,9 @@ def chains(problem: RoutingProblem) -> list[list[int]]:
     return out
 
 
-def _same_kind(problem: RoutingProblem, a: int, b: int) -> bool:
+def same_kind(problem: RoutingProblem, a: int, b: int) -> bool:
+    """Whether slots ``a`` and ``b`` agree in everything but id, type, fixed cost and the
+    multi-trip fields (depots, capacity, profile, rates, shift and route limits)."""
     va, vb = problem.vehicles[a], problem.vehicles[b]
     return (
         va.start,
@@ -85,7 +87,7 @@ def uniform_chains(problem: RoutingProblem) -> list[list[int]]:
     out = []
     for ch in chains(problem):
         k = 1
-        while k < len(ch) and _same_kind(problem, ch[0], ch[k]):
+        while k < len(ch) and same_kind(problem, ch[0], ch[k]):
             if len({problem.vehicles[v].reload_s for v in ch[1 : k + 1]}) > 1:
                 break
             k += 1
@@ -234,5 +236,5 @@ def repair(
     return RawResult(tuple(routes), tuple(sorted(dropped_set)), solver_objective, status)
 
 
-__all__ = ["chain_routes", "chains", "repair", "schedule_slot", "solution_from_trips",
-           "uniform_chains"]
+__all__ = ["chain_routes", "chains", "repair", "same_kind", "schedule_slot",
+           "solution_from_trips", "uniform_chains"]

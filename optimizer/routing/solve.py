@@ -5,12 +5,14 @@ Engines (``engine=``):
 * ``"ortools"``: OR-Tools with every feature (parallel cheapest insertion + guided local
   search), optionally warm-started from ``initial``;
 * ``"ortools-plain"``: OR-Tools PATH_CHEAPEST_ARC + guided local search (the baseline);
-* ``"pyvrp"``: PyVRP only (classic parts: CVRP/VRPTW, multi-depot, heterogeneous fleet,
-  pickups/deliveries, optional stops); raises ValueError when the problem needs more;
+* ``"pyvrp"``: PyVRP only (CVRP/VRPTW, multi-depot, heterogeneous fleet, pickups and
+  deliveries, optional stops, release times, maximum distance, backhauls last, allowed
+  vehicles, multi-trip chains of identical slots); raises ValueError when the problem
+  needs more;
 * ``"auto"`` (default): when PyVRP can express the problem, PyVRP for ``PYVRP_SHARE`` of
   the budget, then OR-Tools GLS warm-started from PyVRP's routes for the rest, keeping the
   better of the two by the checker's objective. Otherwise (spoilage, field waiting,
-  deadlines, multi-trip slots, allowed vehicles...) PyVRP solves a relaxation for
+  deadlines, span costs, differing multi-trip slots...) PyVRP solves a relaxation for
   ``RELAXED_SHARE`` of the budget (multi-trip as reloads, restrictions as per-type
   profiles, deadlines as tighter windows; ``_pyvrp.solve_relaxed``), its trips are mapped
   onto the chained slots and repaired by dropping stops that violate the true constraints
@@ -19,6 +21,12 @@ Engines (``engine=``):
   single-depot problem with more than ``_decompose.DECOMPOSE_ABOVE`` stops is first cut
   into geographic parts (``_decompose.split``), each solved this way with its share of the
   time and vehicles; the merged plan is checked as a whole.
+
+  A benchmark in PyVRP's VRPLIB dialect (``cost_unit == "vrplib"``: heterogeneous fleets,
+  several depots, prizes, backhauls, reloads, release times; PyVRP expresses all of it)
+  gets PyVRP for the whole budget, with ``jobs`` parallel lanes
+  (:func:`_pyvrp.solve_pyvrp`: lanes restart from the best plan; at 400 stops and more
+  they also improve the parts of the best plan in parallel).
 
 Every returned solution has been recomputed and accepted by :func:`optimizer.routing.verify.verify`;
 ``objective`` is the checker's total (fen, divided by ``distance_scale``).
