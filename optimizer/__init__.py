@@ -100,16 +100,9 @@ def __dir__() -> list[str]:
     return sorted(list(globals()) + list(_EXPORTS))
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
+from optimizer._version import package_version  # noqa: E402
 
-    try:
-        return version("coldchain-optimizer")
-    except PackageNotFoundError:  # a checkout on sys.path without an install
-        return "0+unknown"
-
-
-__version__ = _version()
+__version__ = package_version()
 
 __all__ = [
     "CheckError",

@@ -16,12 +16,15 @@ reports as exit code 2; no temporary file is left behind.
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
+import logging
 import os
 import re
 import secrets
 import shutil
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +32,7 @@ from typing import Any
 
 from optimizer.errors import InputError
 
+log = logging.getLogger(__name__)
 _FIX = "choose a writable output directory with free space"
 #: SQLite (GeoPackage) side files that may sit beside a temporary file
 _SIDE_FILES = ("-journal", "-wal", "-shm")
@@ -90,6 +94,8 @@ def _alive(pid: int) -> bool:
 
 def _error(path: Path, exc: BaseException) -> InputError:
     why = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    if isinstance(exc, FileExistsError | NotADirectoryError) and not path.parent.is_dir():
+        why = "a folder on its path is a file"
     return InputError.at(path, None, f"cannot write the file ({why})", fix=_FIX)
 
 
@@ -204,5 +210,47 @@ def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-__all__ = ["atomic_dir", "atomic_path", "remove_stale_temps", "temp_path", "write_bytes",
-           "write_csv", "write_json", "write_text"]
+@contextmanager
+def locked_dir(path: str | os.PathLike[str], *, wait_s: float = 600.0,
+               poll_s: float = 0.2) -> Iterator[None]:
+    """Hold an exclusive advisory lock (``flock``) on the folder ``path`` while inside, so
+    that two runs writing the same output folder take turns and the folder always holds
+    one run's complete set of files, never a mix. Waits up to ``wait_s`` seconds for
+    another run's lock (logging a note once), then raises :class:`InputError`. The lock
+    goes with the process (no lock file is left behind); where ``flock`` does not exist
+    (Windows) this is a no-op."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on POSIX
+        yield
+        return
+    p = Path(path)
+    try:
+        fd = os.open(p, os.O_RDONLY)
+    except OSError as exc:
+        raise _error(p, exc) from None
+    try:
+        deadline = time.monotonic() + wait_s
+        noted = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    raise _error(p, exc) from None
+            if time.monotonic() >= deadline:
+                raise InputError.at(p, None, "another coldchain run is writing this folder "
+                                    f"(waited {wait_s:g} s)",
+                                    fix="wait for it to finish or choose another --out")
+            if not noted:
+                log.warning("%s: another coldchain run is writing this folder; waiting", p)
+                noted = True
+            time.sleep(poll_s)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+__all__ = ["atomic_dir", "atomic_path", "locked_dir", "remove_stale_temps", "temp_path",
+           "write_bytes", "write_csv", "write_json", "write_text"]

@@ -374,3 +374,10 @@ def _unique(path: Path | None, what: str, ids: list[str]) -> None:
         if i in seen:
             raise InstanceError.at(path, what, "duplicate id", got=i, fix="make every id unique")
         seen.add(i)
+
+
+def default_instance_dir() -> Path:
+    """The Xiuwen kiwifruit instance shipped inside the package (``optimizer/data/``, a copy
+    of the repository's ``instances/xiuwen-kiwifruit`` and its road network), so that an
+    installed ``coldchain solve`` works from any folder."""
+    return Path(__file__).resolve().parent / "data" / "instances" / "xiuwen-kiwifruit"

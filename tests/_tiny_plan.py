@@ -23,3 +23,17 @@ def tiny_outcomes(tiny, net, scenario: str, *,
                         replace(full.kpis, plan="plan"), robust_village_coverage_pct=robust_pct,
                         closed_edges=full.closed_edges),
     ]
+
+
+def tiny_result(tiny, net):  # type: ignore[no-untyped-def]
+    """A PlanningResult of the tiny instance: peak and rain, baseline and plan, one season
+    and a location-routing iteration (no year rows)."""
+    from optimizer.plans import PlanningResult, SeasonSites
+
+    outs = tiny_outcomes(tiny, net, "peak") + tiny_outcomes(tiny, net, "rain", robust_pct=75.0)
+    return PlanningResult(
+        instance="tiny", seed=0, time_limit_s=5.0, solution_limit=50,
+        seasons=(SeasonSites("peak", {"cs-hub": 1}, "optimal", 1234.5, 1200.25),),
+        pickup_points=("p1", "p3"), pickup_status="optimal", outcomes=tuple(outs),
+        iterations=({"iteration": 1.0, "cost_yuan": 3.14159265358979},), runtime_s=12.3,
+    )

@@ -31,3 +31,39 @@ def tiny_net(tiny):
     from optimizer.roads import load_network
 
     return load_network(tiny.network_path)
+
+
+@pytest.fixture(autouse=True)
+def _plans_match_the_published_schema(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every plan.json document built during a test (written by ``solve --out``,
+    ``write_outputs`` or ``write_plan_json`` in this process) validates against the
+    published schema, optimizer/formats/plan.schema.json."""
+    import json
+
+    jsonschema = pytest.importorskip("jsonschema")
+    from optimizer.formats import plan_json
+    from optimizer.formats.plan_schema import SCHEMA_PATH
+
+    validator = _schema_validator(jsonschema, SCHEMA_PATH)
+    build = plan_json.plan_document
+
+    def checked(result):  # type: ignore[no-untyped-def]
+        doc = build(result)
+        errors = sorted(validator.iter_errors(json.loads(json.dumps(doc))), key=str)
+        assert not errors, f"plan.json breaks {SCHEMA_PATH.name}: {errors[0].message} at " \
+            f"{'/'.join(map(str, errors[0].absolute_path))}"
+        return doc
+
+    monkeypatch.setattr(plan_json, "plan_document", checked)
+
+
+_VALIDATORS: dict[Path, object] = {}
+
+
+def _schema_validator(jsonschema, path: Path):  # type: ignore[no-untyped-def]
+    import json
+
+    if path not in _VALIDATORS:
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        _VALIDATORS[path] = jsonschema.Draft202012Validator(schema)
+    return _VALIDATORS[path]

@@ -17,7 +17,7 @@ ROOT = PKG.parent
 #: what may import what: a module imports only from its own layer or lower ones
 LAYERS: dict[str, int] = {
     # types and helpers
-    "optimizer.errors": 0, "optimizer._io": 0, "optimizer._stdio": 0,
+    "optimizer.errors": 0, "optimizer._io": 0, "optimizer._stdio": 0, "optimizer._version": 0,
     "optimizer._parallel": 0, "optimizer.instance": 0, "optimizer.plans": 0,
     "optimizer.limits": 0,
     # engines (matrix level) and formats, the generator
@@ -35,7 +35,8 @@ LAYERS: dict[str, int] = {
     "optimizer": 6,
 }
 #: top-level modules of optimizer/ (each stage of the data flow has a folder)
-TOP_LEVEL = {"__init__", "__main__", "errors", "_io", "_stdio", "_parallel", "instance",
+TOP_LEVEL = {"__init__", "__main__", "errors", "_io", "_stdio", "_version", "_parallel",
+             "instance",
              "plans", "limits", "facade"}
 
 

@@ -1,7 +1,8 @@
 """The ``coldchain`` application: the Typer app, error mapping and the entry point.
 
 Each command lives in its own module of this package and adds itself with ``register``.
-Exit codes: 0 ok, 1 internal error, 2 input error, 3 infeasible.
+Exit codes (every command): 0 ok, 1 internal error, 2 input or write error, 3 infeasible (or a
+plan that fails the checker), 4 some batch or generate tasks failed.
 """
 
 from __future__ import annotations
@@ -12,21 +13,53 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
 from optimizer._stdio import fd1_to_stderr
+from optimizer.cli._common import options
 from optimizer.errors import ColdChainError
 
 app = typer.Typer(
     name="coldchain",
     help="Plan cold-chain and last-mile logistics for mountain townships "
-    "(facility location and vehicle routing on road networks with OR-Tools).",
+    "(facility location and vehicle routing on road networks with OR-Tools).\n\n"
+    "Exit codes: 0 ok, 1 internal error, 2 input or write error, 3 infeasible or a plan "
+    "that fails the checker, 4 some batch or generate tasks failed.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from optimizer._version import package_version
+
+        typer.echo(f"coldchain-optimizer {package_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _global_options(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True,
+        help="Print the version and exit.")] = False,
+    verbose: Annotated[int, typer.Option(
+        "--verbose", "-v", count=True,
+        help="Log what the solvers do on stderr (-v: steps, -vv: debug).")] = 0,
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", "-q", help="Only results and errors: no progress, notes or warnings.")
+    ] = False,
+) -> None:
+    options.quiet = quiet
+    if quiet:
+        level = logging.ERROR
+    else:
+        level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    logging.getLogger().setLevel(level)
 
 _COMMANDS = ("validate", "network", "solve", "frontier", "check", "generate", "route",
              "locate", "lrp", "batch")
@@ -85,8 +118,10 @@ def c_stdout_to_stderr() -> Iterator[None]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; return the exit code (0 ok, 1 internal, 2 input, 3 infeasible)."""
+    """Run the CLI; return the exit code (0 ok, 1 internal, 2 input or write error,
+    3 infeasible, 4 some batch/generate tasks failed)."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    options.quiet = False
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     if not (sys.argv[1:] if argv is None else argv):
         argv = ["--help"]

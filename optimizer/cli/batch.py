@@ -20,6 +20,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from optimizer.cli._common import EXIT_SOME_FAILED, options
+
 
 class Mode(StrEnum):
     plan = "plan"
@@ -147,12 +149,12 @@ def batch(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
         TextColumn("ok {task.fields[ok]}  not ok {task.fields[bad]}  {task.fields[last]}"),
         TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-        console=err, transient=False,
+        console=err, transient=False, disable=options.quiet,
     )
     state: dict[str, Any] = {"id": None, "ok": 0, "bad": 0}
 
     def on_start(pending: int, skipped: int) -> None:
-        if skipped:
+        if skipped and not options.quiet:
             err.print(f"{skipped} of {len(tasks)} tasks already in {out}: skipped")
         state["id"] = progress.add_task("batch", total=pending, ok=0, bad=0, last="")
 
@@ -187,8 +189,8 @@ def batch(
     if tasks_csv is not None:
         write_csv(tasks_csv, TASK_COLUMNS, report.records)
         console.print(f"task table written to {tasks_csv}")
-    if not report.all_ok:
-        raise typer.Exit(code=1)
+    if not report.all_ok:  # some tasks failed: their records say why
+        raise typer.Exit(code=EXIT_SOME_FAILED)
 
 
 def register(app: typer.Typer) -> None:

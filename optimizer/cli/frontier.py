@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from optimizer.cli._common import InstanceArg, default_instance, out
+from optimizer.cli._common import InstanceArg, default_instance, out, progress
 
 DEFAULT_BUDGETS = "0,250000,500000,1000000,inf"
 
@@ -46,10 +46,10 @@ def frontier(
     values = parse_budgets(budgets)
     inst = load_instance(default_instance(instance))
     limits = Limits(time_s=time_limit, solution_limit=solution_limit)
-    with out.status(f"Frontier of {inst.name}...") as status:
+    with progress(f"Frontier of {inst.name}...") as update:
         points = run_frontier(inst, values, limits=limits, seed=seed, iterations=iterations,
                               location_time_s=location_time, jobs=jobs,
-                              progress=lambda m: status.update(f"Frontier of {inst.name}: {m}"))
+                              progress=lambda m: update(f"Frontier of {inst.name}: {m}"))
     t = Table("budget (yuan/yr)", "cost/order", "operating/order", "spoilage %",
               "spoilage saved (M yuan/yr)", "villages covered %", "cold chain %",
               "investment (yuan)", "budget use (yuan/yr)", "payback (yr)",

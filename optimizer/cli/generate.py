@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from optimizer._parallel import process_pool
+from optimizer.cli._common import EXIT_SOME_FAILED, options
 from optimizer.errors import ColdChainError, InputError
 from optimizer.synth.county import PRODUCTS, generate_county
 
@@ -69,7 +70,7 @@ def generate_many(codes: list[str], *, seed: int, product: str, instances_dir: P
     results: dict[str, tuple[str, str | None, str | None]] = {}
     progress = Progress(TextColumn("generate"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("{task.fields[last]}"), TimeRemainingColumn(),
-                        console=Console(stderr=True))
+                        console=Console(stderr=True), disable=options.quiet)
     with progress:
         bar = progress.add_task("generate", total=len(codes), last="")
         if jobs <= 1:
@@ -141,4 +142,4 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"wrote {len(done) - len(failed)} of {len(codes)} county instances under "
                    f"{instances_dir} (networks under {networks_dir})")
         if failed:
-            raise typer.Exit(code=1)
+            raise typer.Exit(code=EXIT_SOME_FAILED)

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from optimizer._io import write_json
+from optimizer.cli._common import progress
 from optimizer.errors import InstanceError
 from optimizer.formats.orlib import read_orlib_cap, read_orlib_pmed, read_orlib_uncap
 from optimizer.location import LocationResult, capacitated_fl, p_median, uncapacitated_fl
@@ -72,8 +73,9 @@ def locate(
         "--capacity", help="Capacity for capa/capb/capc files (literal 'capacity').")] = None,
 ) -> None:
     """Solve a facility-location file (p-median, UFL or CFL) and write a JSON result."""
-    problem, res = solve_orlib_file(file, format.value, time_limit_s=time_limit,
-                                    capacity=capacity)
+    with progress(f"Solving {file.name} ({format.value}, {time_limit:g} s limit)..."):
+        problem, res = solve_orlib_file(file, format.value, time_limit_s=time_limit,
+                                        capacity=capacity)
     write_json(out, result_to_json(problem, file, res))
     typer.echo(f"{file.name}: {problem} {res.status} objective {res.objective:.6g} "
                f"gap {res.gap:.2e} in {res.seconds:.2f}s -> {out}")

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from optimizer._io import write_json
+from optimizer.cli._common import progress
 
 
 class LrpFormat(StrEnum):
@@ -44,7 +45,8 @@ def lrp(
     from optimizer.lrp import solve_lrp
 
     inst = read_prodhon(file, rounding=rounding.value)
-    sol = solve_lrp(inst, time_limit_s=time_limit, seed=seed, jobs=jobs)
+    with progress(f"Location-routing {inst.name} ({time_limit:g} s limit)..."):
+        sol = solve_lrp(inst, time_limit_s=time_limit, seed=seed, jobs=jobs)
     if out is not None:
         payload = {"instance": inst.name, "format": format.value, "rounding": inst.rounding,
                    **sol.to_dict()}

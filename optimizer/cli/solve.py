@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from optimizer.cli._common import InstanceArg, default_instance, out
+from optimizer.cli._common import InstanceArg, default_instance, out, progress
 from optimizer.errors import InputError
 
 BUDGET_HELP = (
@@ -93,6 +93,10 @@ def solve(
         raise InputError.at(None, "--budget", "cannot be used with --baseline-only (today's "
                             "baseline has no budget)", got=budget,
                             fix="drop --budget, or drop --baseline-only to plan within it")
+    if baseline_only and out_dir is not None:
+        raise InputError.at(out_dir, "--out", "cannot be used with --baseline-only (the quick "
+                            "look prints one scenario's figures and writes no files)",
+                            fix="drop --out, or drop --baseline-only to write the plan's files")
     inst = load_instance(default_instance(instance))
     limits = Limits(time_s=time_limit, solution_limit=solution_limit)
     if baseline_only:
@@ -103,10 +107,10 @@ def solve(
 
     if out_dir is not None:
         _check_out_dir(inst, out_dir)
-    with out.status(f"Planning {inst.name}...") as status:
+    with progress(f"Planning {inst.name}...") as update:
         planning = plan(inst, scenarios=scenario, limits=limits, seed=seed,
                         iterations=iterations, location_time_s=location_time, jobs=jobs,
-                        progress=lambda msg: status.update(f"Planning {inst.name}: {msg}..."),
+                        progress=lambda msg: update(f"Planning {inst.name}: {msg}..."),
                         budget_yuan=budget_yuan)
     res = planning.result
     _print_sites(inst, res)
@@ -157,7 +161,7 @@ def _print_sites(inst, res) -> None:  # type: ignore[no-untyped-def]
 def _solve_baseline(inst, scenario: str, limits, seed: int) -> None:  # type: ignore[no-untyped-def]
     from optimizer.facade import solve as solve_fn
 
-    with out.status(f"Routing {inst.name} / {scenario} ({limits.time_s:g} s limit)..."):
+    with progress(f"Routing {inst.name} / {scenario} ({limits.time_s:g} s limit)..."):
         res = solve_fn(inst, scenario=scenario, limits=limits, seed=seed)
     k = res.kpis
     out.print(f"[bold]{inst.name}[/bold], scenario [bold]{res.scenario}[/bold], "

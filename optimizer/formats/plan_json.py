@@ -5,14 +5,19 @@ UTF-8, two-space indentation, a final newline, and no wall-clock figure at all (
 reported in ``report.md`` only), so the same instance, seed and solution limit give a
 byte-identical file. ``DayPlan.runtime_s`` and ``PlanningResult.runtime_s`` read back as 0.
 
-Non-finite floats (e.g. the cost per order of a day without orders) are written as the
-strings ``"inf"``, ``"-inf"`` and ``"nan"`` so that the file stays strict JSON.
+Numbers are numbers: a figure that does not exist (the cost per order of a day without
+orders, the payback of a plan that saves nothing, the comparison fields of the baseline's own
+year row) is written as ``null``, and the top-level ``null_values`` list says why, one entry
+``{"path": JSON Pointer, "value": "inf" | "-inf" | "nan", "reason": text}`` per null, so
+the file stays strict JSON and reads back exactly. The file's JSON Schema is
+``optimizer/formats/plan.schema.json`` (:mod:`optimizer.formats.plan_schema`). Versions 1
+and 2 wrote such values as the strings ``"inf"``, ``"-inf"``, ``"nan"``; they still read.
 
 Units follow the field names: minutes from midnight (``*_min``), kg, km, yuan, percent.
-Layout (``format_version`` 2; version 1 files, without the year, the budget, the leases and
+Layout (``format_version`` 3; version 1 files, without the year, the budget, the leases and
 the later KPI fields, are still read)::
 
-    {"format_version": 2, "instance": str, "seed": int,
+    {"format_version": 3, "instance": str, "seed": int,
      "limits": {"time_s": float, "solution_limit": int | null},
      "seasons": [{"season", "modules": {site: int}, "status", "objective_yuan", "bound_yuan"}],
      "pickup_points": [site], "pickup_status": str, "iterations": [{str: float}],
@@ -29,7 +34,8 @@ the later KPI fields, are still read)::
                            "dropped", "cost_yuan": {part: yuan}, "objective_yuan",
                            "solver_status", "engine", "checked"},
                    "kpis": {every Kpis field, "extra": {str: float}}}],
-     "budget_yuan": float | null, "year": [{every YearFigures field}]}
+     "budget_yuan": float | null, "year": [{every YearFigures field}],
+     "null_values": [{"path", "value", "reason"}]}
 
 Vehicles are named ``TYPE#N`` (``N`` from 1 to the plan's fleet of that type, numbered
 across depots; the route's ``depot`` says where it is based), and ``TYPE#N/tripK`` for trip
@@ -64,9 +70,10 @@ from optimizer.plans import (
     YearFigures,
 )
 
-FORMAT_VERSION = 2
-#: versions this reader accepts (version 1 lacks the year, the economics and the budget)
-READABLE_VERSIONS = (1, 2)
+FORMAT_VERSION = 3
+#: versions this reader accepts (version 1 lacks the year, the economics and the budget;
+#: versions 1 and 2 write non-finite numbers as strings, version 3 as null + null_values)
+READABLE_VERSIONS = (1, 2, 3)
 #: decimals kept for every float in plan.json (1e-6 min, kg, km, yuan, %)
 FLOAT_DECIMALS = 6
 #: plan.json files above this size are refused before reading (a county plan is a few MB)
@@ -79,17 +86,63 @@ T = TypeVar("T")
 
 
 # ---- writing -------------------------------------------------------------------------------
-def _num(x: float) -> float | str:
-    """A float rounded for the file (non-finite values as strings, no negative zero)."""
+def _num(x: float) -> float:
+    """A float rounded for the file (no negative zero); non-finite values pass through and
+    become null + a ``null_values`` entry in :func:`plan_document`."""
     x = float(x)
     if not math.isfinite(x):
-        return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
+        return x
     r = round(x, FLOAT_DECIMALS)
     return 0.0 if r == 0 else r
 
 
-def _fnum(d: Mapping[str, float]) -> dict[str, float | str]:
+def _fnum(d: Mapping[str, float]) -> dict[str, float]:
     return {str(k): _num(v) for k, v in d.items()}
+
+
+def _nonfinite_word(x: float) -> str:
+    return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
+
+
+#: year fields that compare a plan with today's baseline (NaN on the baseline's own row)
+_COMPARISONS = ("saving_yuan", "payback_years", "npv_yuan", "budget_use_yuan")
+
+
+def null_reason(path: tuple[str, ...], x: float) -> str:
+    """Why the figure at ``path`` (JSON Pointer tokens) is ``x`` (non-finite), in words."""
+    key = path[-1] if path else ""
+    if path[:1] == ("year",) and key in _COMPARISONS and math.isnan(x):
+        return "today's baseline is not compared with itself"
+    if key == "payback_years" and x > 0:
+        return "never pays back: the plan saves nothing a year against today"
+    if "per_order" in key and not math.isnan(x):
+        return "no orders, so there is no cost per order"
+    if key == "robust_village_coverage_pct":
+        return "not computed for this plan"
+    if math.isnan(x):
+        return "not defined for this plan (not computed, or 0 divided by 0)"
+    return "unbounded (a division by zero)"
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def _unescape(token: str) -> str:
+    return token.replace("~1", "/").replace("~0", "~")
+
+
+def _nulls(doc: Any, path: tuple[str, ...], found: list[dict[str, str]]) -> Any:
+    """``doc`` with non-finite floats replaced by None; one ``null_values`` entry each."""
+    if isinstance(doc, float) and not math.isfinite(doc):
+        found.append({"path": "/" + "/".join(_escape(t) for t in path),
+                      "value": _nonfinite_word(doc), "reason": null_reason(path, doc)})
+        return None
+    if isinstance(doc, dict):
+        return {k: _nulls(v, (*path, str(k)), found) for k, v in doc.items()}
+    if isinstance(doc, list):
+        return [_nulls(v, (*path, str(i)), found) for i, v in enumerate(doc)]
+    return doc
 
 
 def _facilities_doc(f: FacilityPlan) -> dict[str, Any]:
@@ -175,8 +228,9 @@ def _outcome_doc(o: ScenarioOutcome) -> dict[str, Any]:
 
 
 def plan_document(result: PlanningResult) -> dict[str, Any]:
-    """The JSON document (plain dicts/lists) of ``result``; floats already rounded."""
-    return {
+    """The JSON document (plain dicts/lists) of ``result``; floats already rounded,
+    non-finite ones as None with their ``null_values`` entries."""
+    doc = {
         "format_version": FORMAT_VERSION,
         "instance": result.instance,
         "seed": int(result.seed),
@@ -196,6 +250,10 @@ def plan_document(result: PlanningResult) -> dict[str, Any]:
         "budget_yuan": None if result.budget_yuan is None else _num(result.budget_yuan),
         "year": [_year_doc(y) for y in result.year],
     }
+    found: list[dict[str, str]] = []
+    out: dict[str, Any] = _nulls(doc, (), found)
+    out["null_values"] = sorted(found, key=lambda e: e["path"])
+    return out
 
 
 def dumps_plan(result: PlanningResult) -> str:
@@ -254,11 +312,13 @@ class _Reader:
 
     def float_(self, v: Any, field: str, *, finite: bool = False,
                minimum: float | None = None) -> float:
-        if isinstance(v, str) and v in _NONFINITE and not finite:
-            return _NONFINITE[v]
+        if not finite and (v is None or isinstance(v, str) and v in _NONFINITE):
+            return math.nan if v is None else _NONFINITE[v]  # null without a null_values entry
         if isinstance(v, bool) or not isinstance(v, int | float):
             raise self.fail(field, "must be a number", v)
         x = float(v)
+        if finite and not math.isfinite(x):
+            raise self.fail(field, "must be a finite number", v)
         if minimum is not None and x < minimum:
             raise self.fail(field, f"must be >= {minimum:g}", v)
         return x
@@ -426,12 +486,14 @@ def parse_plan_document(doc: Any, *, path: str | Path = "plan.json") -> Planning
     r = _Reader(path)
     d = r.obj(doc, "", ("format_version", "instance", "seed", "limits", "seasons",
                         "pickup_points", "pickup_status", "iterations", "outcomes"),
-              ("budget_yuan", "year"))
+              ("budget_yuan", "year", "null_values"))
     version = d["format_version"]
     if version not in READABLE_VERSIONS or isinstance(version, bool):
         raise r.fail("format_version", "unsupported version (this tool reads "
                      f"{', '.join(map(str, READABLE_VERSIONS))})", version,
                      fix="write the plan again with this version of coldchain")
+    if "null_values" in d:
+        d = _restore_nulls(r, d)
     budget = d.get("budget_yuan")
     limits = r.obj(d["limits"], "limits", ("time_s", "solution_limit"))
     sl = limits["solution_limit"]
@@ -458,6 +520,44 @@ def parse_plan_document(doc: Any, *, path: str | Path = "plan.json") -> Planning
         budget_yuan=None if budget is None else r.float_(budget, "budget_yuan", minimum=0.0),
         year=tuple(r.list_(d.get("year", []), "year", lambda x, f: _read_year(r, x, f))),
     )
+
+
+def _restore_nulls(r: _Reader, doc: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``doc`` with each null named in ``null_values`` set to its float."""
+    import copy
+
+    entries = r.list_(doc["null_values"], "null_values",
+                      lambda x, f: r.obj(x, f, ("path", "value", "reason")))
+    doc = copy.deepcopy({k: v for k, v in doc.items() if k != "null_values"})
+    for i, e in enumerate(entries):
+        at = f"null_values[{i}]"
+        word, pointer = e["value"], r.str_(e["path"], f"{at}.path")
+        if word not in _NONFINITE:
+            raise r.fail(f"{at}.value", "must be 'inf', '-inf' or 'nan'", word)
+        slot = _pointer_slot(doc, pointer)
+        if slot is None or slot[0][slot[1]] is not None:
+            raise r.fail(f"{at}.path", "does not point at a null in the plan", pointer,
+                         fix="point at a null number, e.g. /year/0/payback_years")
+        slot[0][slot[1]] = _NONFINITE[word]
+    return doc
+
+
+def _pointer_slot(doc: Any, pointer: str) -> tuple[Any, str | int] | None:
+    """(container, key or index) that the JSON Pointer ``pointer`` names in ``doc``."""
+    if not pointer.startswith("/"):
+        return None
+    node: Any = doc
+    tokens = [_unescape(t) for t in pointer.split("/")[1:]]
+    for i, t in enumerate(tokens):
+        key: str | int = t
+        if isinstance(node, list) and t.isdigit() and int(t) < len(node):
+            key = int(t)
+        elif not (isinstance(node, dict) and t in node):
+            return None
+        if i == len(tokens) - 1:
+            return node, key
+        node = node[key]
+    return None
 
 
 def validate_site_ids(result: PlanningResult, instance: Instance, *,
@@ -553,13 +653,15 @@ def read_plan_json(path: str | Path, *, instance: Instance | None = None) -> Pla
 
 def _bad_constant(path: Path, c: str) -> float:
     raise InstanceError.at(path, None, f"non-standard JSON constant {c}",
-                           fix='write non-finite numbers as the strings "inf", "-inf", "nan"')
+                           fix="write a figure that does not exist as null (and say why in "
+                           "null_values)")
 
 
 __all__ = [
     "FLOAT_DECIMALS",
     "FORMAT_VERSION",
     "dumps_plan",
+    "null_reason",
     "parse_plan_document",
     "plan_document",
     "read_plan_json",

@@ -9,11 +9,12 @@ atomically (:mod:`optimizer._io`); the same points give the same bytes.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Sequence
 from pathlib import Path
 
-from optimizer._io import atomic_path, write_csv
+from optimizer._io import atomic_path, locked_dir, write_csv
 from optimizer.planning.frontier import FRONTIER_COLUMNS, FrontierPoint, frontier_rows
 
 FRONTIER_CSV = "frontier.csv"
@@ -71,10 +72,13 @@ def _chart(tmp: Path, points: Sequence[FrontierPoint]) -> None:
 def write_frontier(out_dir: str | Path, points: Sequence[FrontierPoint]) -> list[Path]:
     """Write frontier.csv and frontier.png into ``out_dir``; return their paths."""
     out = Path(out_dir)
-    csv_path = write_csv(out / FRONTIER_CSV, FRONTIER_COLUMNS, frontier_rows(points))
+    with contextlib.suppress(OSError):  # the writes below report it on their file
+        out.mkdir(parents=True, exist_ok=True)
     png = out / FRONTIER_PNG
-    with atomic_path(png, suffix=".tmp.png") as tmp:
-        _chart(tmp, points)
+    with locked_dir(out) if out.is_dir() else contextlib.nullcontext():
+        csv_path = write_csv(out / FRONTIER_CSV, FRONTIER_COLUMNS, frontier_rows(points))
+        with atomic_path(png, suffix=".tmp.png") as tmp:
+            _chart(tmp, points)
     return [csv_path, png]
 
 

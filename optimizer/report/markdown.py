@@ -174,5 +174,6 @@ def _markdown(instance: Instance, result: PlanningResult) -> str:
     L.append(f"- `{PLAN_GPKG}`: layers {', '.join(GPKG_LAYERS)} (EPSG:4326)")
     L.append(f"- `{KPIS_CSV}`: every KPI per scenario and plan, then the year of the "
              "baseline and the plan (rows `scenario=year`)")
-    L.append(f"- `{MAP_HTML}`: interactive map, one layer per scenario")
+    L.append(f"- `{MAP_HTML}`: interactive map, one layer per scenario and plan; works offline "
+             "(the roads of the instance as background)")
     return "\n".join(L).rstrip() + "\n"

@@ -12,5 +12,5 @@ MAP_HTML = "map.html"
 COST_PNG = "cost_per_order.png"
 SPOILAGE_PNG = "spoilage.png"
 OUTPUT_NAMES = (PLAN_JSON, PLAN_GPKG, KPIS_CSV, COST_PNG, SPOILAGE_PNG, REPORT_MD, MAP_HTML)
-GPKG_LAYERS = ("cold_stores", "pickup_points", "villages", "routes")
+GPKG_LAYERS = ("cold_stores", "pickup_points", "villages", "routes", "stops", "roads")
 CRS = "EPSG:4326"

@@ -10,12 +10,13 @@ naming the path and leaves no partial file.
 from __future__ import annotations
 
 import logging
+import os
 import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from optimizer._io import atomic_path, write_text
+from optimizer._io import atomic_path, locked_dir, write_text
 from optimizer.errors import InputError
 from optimizer.formats.plan_json import dumps_plan
 from optimizer.instance import Instance
@@ -23,7 +24,7 @@ from optimizer.plans import PlanningResult
 from optimizer.report.charts import _chart
 from optimizer.report.geometry import route_coords
 from optimizer.report.gpkg import _gpkg_frames, _write_gpkg
-from optimizer.report.map import _map_html
+from optimizer.report.map import TIANDITU_KEY_ENV, _map_html
 from optimizer.report.markdown import _markdown
 from optimizer.report.names import (
     COST_PNG,
@@ -85,8 +86,11 @@ def write_outputs(
     """Write plan.json, plan.gpkg, kpis.csv, the charts, report.md and map.html to ``out_dir``.
 
     ``networks`` and ``matrices`` are keyed by scenario id (the network and matrices the
-    scenario was routed on) and are used to draw routes along the roads; a scenario missing
-    from them is drawn with straight segments. Every file is written atomically. Raises
+    scenario was routed on) and are used to draw routes along the roads (a scenario missing
+    from them is drawn with straight segments) and the roads themselves (map.html's
+    offline background, plan.gpkg's ``roads`` layer). map.html loads nothing from the
+    network; with a Tianditu key in the environment variable ``TIANDITU_KEY`` it offers
+    Tianditu tiles (online, off by default). Every file is written atomically. Raises
     :class:`InputError` when ``out_dir`` cannot be created or written, or when an output
     would overwrite one of the instance's input files. Returns the paths written, in order.
     """
@@ -117,25 +121,27 @@ def write_outputs(
             geoms[(i, j)] = route_coords(instance, r, networks.get(o.scenario),
                                          matrices.get(o.scenario))
 
-    written: list[Path] = []
-    write_text(paths[PLAN_JSON], dumps_plan(result))
-    written.append(paths[PLAN_JSON])
-    frames = _gpkg_frames(instance, result, geoms, matrices)
-    _atomic(paths[PLAN_GPKG], lambda tmp: _write_gpkg(tmp, frames), suffix=".tmp.gpkg")
-    written.append(paths[PLAN_GPKG])
-    write_text(paths[KPIS_CSV], _csv_text(result))
-    written.append(paths[KPIS_CSV])
-    _atomic(paths[COST_PNG], lambda tmp: _chart(tmp, result, "cost_per_order_yuan",
-                                                 "yuan per order", "Cost per order"),
-            suffix=".tmp.png")
-    written.append(paths[COST_PNG])
-    _atomic(paths[SPOILAGE_PNG], lambda tmp: _chart(tmp, result, "spoilage_mass_pct",
-                                                     "% of produce mass", "Spoilage"),
-            suffix=".tmp.png")
-    written.append(paths[SPOILAGE_PNG])
-    write_text(paths[REPORT_MD], _markdown(instance, result))
-    written.append(paths[REPORT_MD])
-    write_text(paths[MAP_HTML], _map_html(instance, result, geoms, matrices))
-    written.append(paths[MAP_HTML])
+    with locked_dir(out):  # a second run writing here waits: one run's set, never a mix
+        written: list[Path] = []
+        write_text(paths[PLAN_JSON], dumps_plan(result))
+        written.append(paths[PLAN_JSON])
+        frames = _gpkg_frames(instance, result, geoms, matrices, networks)
+        _atomic(paths[PLAN_GPKG], lambda tmp: _write_gpkg(tmp, frames), suffix=".tmp.gpkg")
+        written.append(paths[PLAN_GPKG])
+        write_text(paths[KPIS_CSV], _csv_text(result))
+        written.append(paths[KPIS_CSV])
+        _atomic(paths[COST_PNG], lambda tmp: _chart(tmp, result, "cost_per_order_yuan",
+                                                     "yuan per order", "Cost per order"),
+                suffix=".tmp.png")
+        written.append(paths[COST_PNG])
+        _atomic(paths[SPOILAGE_PNG], lambda tmp: _chart(tmp, result, "spoilage_mass_pct",
+                                                         "% of produce mass", "Spoilage"),
+                suffix=".tmp.png")
+        written.append(paths[SPOILAGE_PNG])
+        write_text(paths[REPORT_MD], _markdown(instance, result))
+        written.append(paths[REPORT_MD])
+        write_text(paths[MAP_HTML], _map_html(instance, result, geoms, matrices, networks,
+                                              os.environ.get(TIANDITU_KEY_ENV)))
+        written.append(paths[MAP_HTML])
     log.info("wrote %d files to %s", len(written), out)
     return written

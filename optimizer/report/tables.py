@@ -20,7 +20,7 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from optimizer.formats.plan_json import FLOAT_DECIMALS
-from optimizer.plans import Kpis, PlanningResult, ScenarioOutcome, YearFigures
+from optimizer.plans import Kpis, PlannedStop, PlanningResult, ScenarioOutcome, YearFigures
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -467,3 +467,8 @@ def _reference(result: PlanningResult) -> ScenarioOutcome | None:
 def _hhmm(minutes: float) -> str:
     m = int(round(minutes))
     return f"{m // 60:02d}:{m % 60:02d}"
+
+
+def _stop_kg(stop: PlannedStop) -> float:
+    """kg handled at ``stop``: produce picked up, or parcels delivered."""
+    return stop.pickup_kg if stop.kind == "pickup" else stop.delivery_kg

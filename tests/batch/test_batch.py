@@ -179,7 +179,7 @@ def test_broken_instance_is_recorded_and_the_others_finish(tmp_path: Path) -> No
     summary = tmp_path / "summary.csv"
     res = _cli(str(root), "--out", str(out), "--jobs", "2", "--csv", str(summary), *QUICK,
                cwd=tmp_path)
-    assert res.returncode == 1, res.stderr
+    assert res.returncode == 4, res.stderr  # some tasks failed
     recs = {Path(r["path"]).name: r for r in _lines(out)}
     assert set(recs) == {"a", "b", "broken"}
     assert recs["a"]["status"] == recs["b"]["status"] == "ok"

