@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from optimizer.cli._common import progress
+
 if TYPE_CHECKING:
     from optimizer.routing.problem import RoutingProblem
 
@@ -70,8 +72,9 @@ def route(
     problem = read_classic(file, format.value if format is not None else None,
                            rounding.value if rounding is not None else None)
     n_jobs = jobs if jobs is not None else min(2, usable_cores())
-    sol = solve_routing(problem, time_limit_s=time_limit, seed=seed, engine=engine,
-                        jobs=n_jobs)
+    with progress(f"Routing {problem.name} ({time_limit:g} s limit)..."):
+        sol = solve_routing(problem, time_limit_s=time_limit, seed=seed, engine=engine,
+                            jobs=n_jobs)
     if out is not None:
         write_solution(out, sol, problem)
     where = f", written to {out}" if out is not None else ""
