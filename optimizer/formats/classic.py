@@ -6,18 +6,19 @@ Readers return a :class:`RoutingProblem` whose objective is the total distance:
   scaled by ``SOLOMON_SCALE`` (1000): distance rounded, travel time **ceiled**, windows and
   service times scaled exactly, so a route feasible for the integer model is feasible under
   exact unrounded times. ``distance_scale = 1000``; the fleet is the file's vehicle count.
-* VRPLIB: EUC_2D distances are TSPLIB ``nint`` (floor(d + 0.5)); explicit matrices are used
-  as given. ``distance_scale = 1``. The X set has an unlimited fleet: the reader provides
+* VRPLIB (:mod:`optimizer.formats.vrplib_dialect`, which also reads PyVRP's dialect of
+  rich variants): by default EUC_2D distances are TSPLIB ``nint`` (floor(d + 0.5)) and
+  explicit matrices are used as given; ``rounding`` picks ``pyvrp.read``'s rounding
+  instead. ``distance_scale = 1``. The X set has an unlimited fleet: the reader provides
   ``fleet_size(n, demand, capacity)`` vehicles unless the file states ``VEHICLES``.
 
-Every vehicle has ``fen_per_km = 1000`` so that one cost unit is one (scaled) distance unit.
-Customers are the non-depot nodes in file order; in solution files they are numbered 1..n
-and the depot is 0 (CVRPLIB convention).
+Every vehicle of a classic file has ``fen_per_km = 1000`` so that one cost unit is one
+(scaled) distance unit. Customers are the non-depot nodes in file order; in solution files
+they are numbered 1..n and the depot is 0 (CVRPLIB convention).
 """
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,10 @@ from typing import Any
 import numpy as np
 import vrplib
 
+from optimizer._io import write_text
 from optimizer.errors import InstanceError
+from optimizer.formats import vrplib_dialect
+from optimizer.formats.vrplib_dialect import fleet_size
 from optimizer.routing.problem import Matrix, RoutingProblem, RoutingSolution, Stop, Vehicle
 
 SOLOMON_SCALE = 1000
@@ -38,12 +42,6 @@ MAX_FILE_BYTES = 512 * 1024**2
 def infer_format(path: str | os.PathLike[str]) -> str:
     """``solomon`` for ``.txt`` files, ``vrplib`` otherwise."""
     return "solomon" if Path(path).suffix.lower() == ".txt" else "vrplib"
-
-
-def fleet_size(n_customers: int, total_demand: float, capacity: float) -> int:
-    """Vehicles offered for an unlimited-fleet CVRP: 25% above the bin-packing bound + 3."""
-    lb = math.ceil(total_demand / capacity) if capacity > 0 else n_customers
-    return max(1, min(n_customers, math.ceil(1.25 * lb) + 3))
 
 
 def _read(path: str | os.PathLike[str], fmt: str) -> dict[str, Any]:
@@ -147,85 +145,24 @@ def read_solomon(path: str | os.PathLike[str]) -> RoutingProblem:
     )
 
 
-def read_vrplib(path: str | os.PathLike[str]) -> RoutingProblem:
-    """Read a VRPLIB CVRP (optionally with time windows / service times) file."""
-    data = _read(path, "vrplib")
-    p = Path(path)
-    if "edge_weight" not in data:
-        raise InstanceError.at(p, "EDGE_WEIGHT_TYPE", "no distances could be computed",
-                               fix="use EUC_2D coordinates or an EXPLICIT matrix")
-    ew = _array(data, "edge_weight", p)
-    n = ew.shape[0]
-    if ew.ndim != 2 or ew.shape != (n, n) or n < 2:
-        raise InstanceError.at(p, "edge_weight", "must be a square matrix", got=ew.shape)
-    if str(data.get("edge_weight_type", "")).upper() == "EUC_2D":
-        ew = np.floor(ew + 0.5)
-    dist = ew.astype(np.int64)
-    demand = _array(data, "demand", p, n)
-    _check_demand(demand, p)
-    capacity = float(_field(data, "capacity", p))
-    if capacity <= 0:
-        raise InstanceError.at(p, "capacity", "must be > 0", got=capacity)
-    depots = np.atleast_1d(np.asarray(data.get("depot", [0]), dtype=np.int64))
-    if depots.size != 1 or not 0 <= int(depots[0]) < n:
-        raise InstanceError.at(p, "DEPOT_SECTION", "exactly one depot index in range expected",
-                               got=depots.tolist())
-    depot = int(depots[0])
-    tw = np.asarray(data["time_window"], dtype=np.float64) if "time_window" in data else None
-    service = (
-        np.asarray(data["service_time"], dtype=np.float64) * np.ones(n)
-        if "service_time" in data
-        else np.zeros(n)
-    )
-    customers = [i for i in range(n) if i != depot]
-    if "vehicles" in data:
-        n_veh = int(data["vehicles"])
-    else:
-        n_veh = fleet_size(len(customers), float(demand.sum()), capacity)
-    stops = tuple(
-        Stop(
-            id=str(k + 1),
-            node=i,
-            delivery_kg=int(demand[i]),
-            service_s=int(round(service[i])),
-            tw_start_s=int(tw[i, 0]) if tw is not None else 0,
-            tw_end_s=int(tw[i, 1]) if tw is not None else 10**9,
-        )
-        for k, i in enumerate(customers)
-    )
-    shift_lo = int(tw[depot, 0]) if tw is not None else 0
-    shift_hi = int(tw[depot, 1]) if tw is not None else 10**9
-    vehicles = tuple(
-        Vehicle(
-            id=f"v{k + 1}",
-            type_id="classic",
-            start=depot,
-            end=depot,
-            capacity_kg=int(capacity),
-            profile=_PROFILE,
-            fen_per_km=1000.0,
-            shift_start_s=shift_lo,
-            shift_end_s=shift_hi,
-        )
-        for k in range(n_veh)
-    )
-    return RoutingProblem(
-        nodes=tuple(str(i) for i in range(n)),
-        matrices={_PROFILE: Matrix(dist, dist.copy())},
-        stops=stops,
-        vehicles=vehicles,
-        name=str(data.get("name", p.stem)),
-        distance_scale=1.0,
-    )
+def read_vrplib(path: str | os.PathLike[str], rounding: str | None = None) -> RoutingProblem:
+    """Read a VRPLIB file: classic CVRP/VRPTW or PyVRP's dialect (see
+    :mod:`optimizer.formats.vrplib_dialect`; ``rounding`` as ``pyvrp.read``'s)."""
+    return vrplib_dialect.read_vrplib(path, rounding)
 
 
-def read_classic(path: str | os.PathLike[str], fmt: str | None = None) -> RoutingProblem:
-    """Read a Solomon or VRPLIB file (``fmt`` None: inferred from the extension)."""
+def read_classic(path: str | os.PathLike[str], fmt: str | None = None,
+                 rounding: str | None = None) -> RoutingProblem:
+    """Read a Solomon or VRPLIB file (``fmt`` None: inferred from the extension);
+    ``rounding`` (VRPLIB only) as ``pyvrp.read``'s ``round_func``, None: the file's default."""
     fmt = fmt or infer_format(path)
     if fmt == "solomon":
+        if rounding is not None:
+            raise InstanceError.at(path, "--rounding", "applies to --format vrplib only",
+                                   got=rounding, fix="drop --rounding for Solomon files")
         return read_solomon(path)
     if fmt == "vrplib":
-        return read_vrplib(path)
+        return read_vrplib(path, rounding)
     raise InstanceError.at(path, "format", f"must be one of {', '.join(FORMATS)}", got=fmt)
 
 
@@ -234,11 +171,19 @@ def solution_routes(solution: RoutingSolution) -> list[list[int]]:
     return [[v.stop + 1 for v in r.visits] for r in solution.routes if r.visits]
 
 
-def write_solution(path: str | os.PathLike[str], solution: RoutingSolution) -> None:
-    """Write ``Route #k: ...`` lines and ``Cost <objective>`` (CVRPLIB .sol format)."""
+def write_solution(path: str | os.PathLike[str], solution: RoutingSolution,
+                   problem: RoutingProblem | None = None) -> None:
+    """Write a .sol file atomically: for a VRPLIB-dialect ``problem``, one ``Route #k`` per
+    vehicle of the file (see :func:`vrplib_dialect.solution_text`); otherwise the CVRPLIB
+    convention (used routes only, customers 1..n) and ``Cost <objective>``."""
+    if problem is not None and problem.cost_unit == "vrplib":
+        write_text(path, vrplib_dialect.solution_text(problem, solution))
+        return
     obj = float(solution.objective)
     cost: float | int = int(obj) if obj.is_integer() else round(obj, 6)
-    vrplib.write_solution(path, solution_routes(solution), {"Cost": cost})
+    lines = [" ".join([f"Route #{k}:", *map(str, r)])
+             for k, r in enumerate(solution_routes(solution), 1)]
+    write_text(path, "\n".join([*lines, f"Cost: {cost}"]) + "\n")
 
 
 __all__ = [

@@ -4,6 +4,7 @@ Solver adapters (``_ortools``, ``_pyvrp``) are imported lazily by ``solve_routin
 importing this package never loads a solver.
 """
 
+from optimizer.routing._warm import solution_from_trips
 from optimizer.routing.problem import (
     FEN_PER_YUAN,
     CostBreakdown,
@@ -28,5 +29,6 @@ __all__ = [
     "Stop",
     "Vehicle",
     "Visit",
+    "solution_from_trips",
     "solve_routing",
 ]

@@ -123,6 +123,77 @@ def _sub(problem: RoutingProblem, g: int, stops: tuple[int, ...],
     return Part(sub, stops, vehicles)
 
 
+#: trips (stop indices in order) of each used physical vehicle, by its chain's first slot
+Trips = dict[int, list[list[int]]]
+
+
+def split_plan(problem: RoutingProblem, trips: Trips, parts: int,
+               seed: int) -> list[tuple[Part, Trips]] | None:
+    """Cut a solution into ``parts`` groups of whole routes, each a sub-problem with its
+    share of the plan (route-based decomposition of a large problem's solution).
+
+    Two anchor stops (a seeded random served stop ``a`` and the served stop farthest from
+    it, ``b``) order the stops by ``t(a, x) - t(b, x)`` (round trips); routes by the median
+    of their stops; groups take consecutive routes with about equal stop counts. An
+    unserved stop joins the group whose key range holds its key; unused vehicles are dealt
+    out type by type. Returns each part with its trips (sub-problem indices), or None when
+    there are fewer used vehicles than parts.
+    """
+    used = sorted(r for r, ts in trips.items() if any(ts))
+    if len(used) < parts or parts < 2:
+        return None
+    chains = _warm.chains(problem)
+    chain_of = {ch[0]: ch for ch in chains}
+    mat = problem.matrices[problem.vehicles[used[0]].profile].duration_s
+    nodes = np.array([s.node for s in problem.stops], dtype=np.int64)
+    served = np.array(sorted({i for r in used for t in trips[r] for i in t}), dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    a = nodes[int(rng.choice(served))]
+    sym_a = mat[a, nodes].astype(np.float64) + mat[nodes, a]
+    b = nodes[int(served[np.argmax(sym_a[served])])]
+    key = sym_a - (mat[b, nodes].astype(np.float64) + mat[nodes, b])
+    rkey = np.array([np.median(key[[i for t in trips[r] for i in t]]) for r in used])
+    order = np.argsort(rkey, kind="stable")
+    size = np.array([sum(len(t) for t in trips[used[k]]) for k in order], dtype=np.float64)
+    cum = np.cumsum(size)
+    group_of_route = np.minimum((cum - size / 2) * parts // cum[-1], parts - 1).astype(int)
+    route_group = {used[k]: int(g) for k, g in zip(order, group_of_route, strict=True)}
+    # key range of each group: unserved stops join by their key
+    bounds = [max(rkey[[used.index(r) for r in used if route_group[r] == g]], default=-np.inf)
+              for g in range(parts - 1)]
+    stop_group = np.searchsorted(np.asarray(bounds), key, side="left")
+    for r in used:
+        for t in trips[r]:
+            stop_group[t] = route_group[r]
+    by_kind: dict[object, list[int]] = {}
+    for ch in chains:
+        if ch[0] not in route_group:
+            kind = replace(problem.vehicles[ch[0]], id="", type_id="", after=None)
+            by_kind.setdefault(kind, []).append(ch[0])
+    free_group = {r: k % parts for rs in by_kind.values() for k, r in enumerate(rs)}
+    out: list[tuple[Part, Trips]] = []
+    for g in range(parts):
+        roots = [r for r in chain_of if route_group.get(r, free_group.get(r)) == g]
+        vs = tuple(sorted(v for r in roots for v in chain_of[r]))
+        ss = tuple(int(i) for i in np.flatnonzero(stop_group == g))
+        part = _sub(problem, g, ss, vs)
+        vmap = {old: new for new, old in enumerate(vs)}
+        smap = {old: new for new, old in enumerate(ss)}
+        sub_trips = {vmap[r]: [[smap[i] for i in t] for t in trips[r]]
+                     for r in roots if r in route_group}
+        out.append((part, sub_trips))
+    return out
+
+
+def merge_trips(parts: list[tuple[Part, Trips]]) -> Trips:
+    """The whole problem's trips from each part's trips (sub-problem indices)."""
+    out: Trips = {}
+    for part, trips in parts:
+        for r, ts in trips.items():
+            out[part.vehicles[r]] = [[part.stops[i] for i in t] for t in ts]
+    return out
+
+
 def mandatory_unserved(parts: list[Part]) -> bool:
     """True when some part has a mandatory stop that none of its vehicles may carry (not
     allowed, or too small): the caller then solves the problem whole."""
@@ -138,4 +209,5 @@ def mandatory_unserved(parts: list[Part]) -> bool:
     return False
 
 
-__all__ = ["DECOMPOSE_ABOVE", "PART_STOPS", "Part", "mandatory_unserved", "split"]
+__all__ = ["DECOMPOSE_ABOVE", "PART_STOPS", "Part", "Trips", "mandatory_unserved",
+           "merge_trips", "split", "split_plan"]

@@ -21,6 +21,10 @@ manager node k maps to matrix index ``mnode[k]``):
 * deadlines: ``Element(end cumuls + [0], VehicleVar + 1) <= deadline`` (exact);
 * multi-trip: start(v) >= end(after) + reload_s when v is used (big-M on ActiveVehicle(v))
   and ActiveVehicle(v) <= ActiveVehicle(after);
+* release times: ``Element(start cumuls + [horizon], VehicleVar + 1) >= release`` (exact);
+* maximum distance: a slack-free "distance" dimension with per-vehicle capacities;
+* backhauls last: a "backhauls" count dimension (+1 leaving a backhaul) that must be 0 at
+  every linehaul, and no backhaul right after a start;
 * optional stops: disjunctions with their penalty; allowed vehicles.
 
 All costs are integers in ``COST_SCALE`` units per fen (the one place where money is
@@ -205,6 +209,8 @@ class _Model:
             or need_mirror
             or any(self._deadline_binds(i) for i in range(n_stops))
             or any(v.after is not None for v in vehicles)
+            or any(s.release_s > 0 for s in stops)
+            or p.backhauls_last
         )
 
         if need_travel:
@@ -227,6 +233,42 @@ class _Model:
                 idx = manager.NodeToIndex(i)
                 pos = (routing.VehicleVar(idx) + 1).Var()
                 self.solver.Add(self.solver.Element(end_vars, pos) <= int(s.deadline_s))
+
+        # release times: the serving vehicle departs at or after the release
+        released = [i for i in range(n_stops) if stops[i].release_s > 0]
+        if released:
+            late = self.solver.IntVar(self.horizon, self.horizon, "late")
+            start_vars = [late] + [tdim.CumulVar(routing.Start(v)) for v in range(len(vehicles))]
+            for i in released:
+                idx = manager.NodeToIndex(i)
+                pos = (routing.VehicleVar(idx) + 1).Var()
+                self.solver.Add(self.solver.Element(start_vars, pos) >= int(stops[i].release_s))
+
+        if any(v.max_distance_m is not None for v in vehicles):
+            dist_cb: dict[str, int] = {}
+            for veh in vehicles:
+                if veh.profile not in dist_cb:
+                    d = np.minimum(self._gather(p.matrices[veh.profile].distance_m), _HORIZON_CAP)
+                    dist_cb[veh.profile] = routing.RegisterTransitMatrix(d.tolist())
+            caps = [min(_HORIZON_CAP, int(v.max_distance_m)) if v.max_distance_m is not None
+                    else _HORIZON_CAP for v in vehicles]
+            routing.AddDimensionWithVehicleTransitAndCapacity(
+                [dist_cb[v.profile] for v in vehicles], 0, caps, True, "distance"
+            )
+
+        if p.backhauls_last:
+            back = [i for i in range(n_stops) if stops[i].pickup_kg > 0]
+            phase = np.zeros(n_nodes, dtype=np.int64)
+            phase[back] = 1
+            cb = routing.RegisterUnaryTransitVector(phase.tolist())
+            routing.AddDimension(cb, 0, n_stops + 1, True, "backhauls")
+            bdim = routing.GetDimensionOrDie("backhauls")
+            for i in range(n_stops):
+                if stops[i].delivery_kg > 0:
+                    bdim.CumulVar(manager.NodeToIndex(i)).SetMax(0)
+            back_idx = [manager.NodeToIndex(i) for i in back]
+            for v in range(len(vehicles)):
+                routing.NextVar(routing.Start(v)).RemoveValues(back_idx)
 
         # multi-trip chaining, only binding when slot v is used (as in the checker): an
         # unconditional Start(v) >= End(u) + reload would make every unused later slot

@@ -40,11 +40,12 @@ def route_times(
 ) -> tuple[tuple[Visit, ...], int, bool, float]:
     """Earliest schedule of a route departing at ``start_s``.
 
-    Returns (visits, end_s, feasible for windows/shift/duration/deadlines, time-dependent
-    cost in fen: span + lateness + field waiting).
+    Returns (visits, end_s, feasible for windows/shift/duration/deadlines/release times/
+    maximum distance, time-dependent cost in fen: span + lateness + field waiting).
     """
     veh = problem.vehicles[vehicle]
-    dur = problem.matrices[veh.profile].duration_s
+    mat = problem.matrices[veh.profile]
+    dur = mat.duration_s
     t = start_s
     prev = veh.start
     visits: list[Visit] = []
@@ -52,6 +53,7 @@ def route_times(
     cost = 0.0
     for i in stops:
         s = problem.stops[i]
+        ok = ok and start_s >= s.release_s
         arr = t + int(dur[prev, s.node])
         st = max(arr, s.tw_start_s)
         ok = ok and st <= s.tw_end_s
@@ -69,8 +71,23 @@ def route_times(
     for i in stops:
         d = problem.stops[i].deadline_s
         ok = ok and (d is None or end <= d)
+    if veh.max_distance_m is not None:
+        ok = ok and route_metres(problem, vehicle, stops) <= veh.max_distance_m
     cost += veh.fen_per_h * (end - start_s) / 3600.0
     return tuple(visits), end, ok, cost
+
+
+def route_metres(problem: RoutingProblem, vehicle: int, stops: tuple[int, ...]) -> int:
+    """Metres a route drives (start depot, ``stops`` in order, end depot)."""
+    veh = problem.vehicles[vehicle]
+    dist = problem.matrices[veh.profile].distance_m
+    nodes = [veh.start, *(problem.stops[i].node for i in stops), veh.end]
+    return int(sum(int(dist[a, b]) for a, b in zip(nodes, nodes[1:], strict=False)))
+
+
+def release_of(problem: RoutingProblem, stops: tuple[int, ...]) -> int:
+    """Earliest departure (s) the stops' release times allow (0 without any)."""
+    return max((problem.stops[i].release_s for i in stops), default=0)
 
 
 def best_start(
@@ -78,14 +95,15 @@ def best_start(
 ) -> int:
     """Departure time (s) minimising span + soft costs among the schedule breakpoints.
 
-    Candidates: the shift start (or ``earliest_s`` if later, e.g. a multi-trip slot's
-    predecessor end + reload) and every departure at which, without waiting, some stop is
-    reached exactly at its window start/end, ready time or soft end, or the route ends
-    exactly at the shift end or a deadline (exact for routes without waiting).
+    Candidates: the shift start (or ``earliest_s`` or the stops' latest release time if
+    later, e.g. a multi-trip slot's predecessor end + reload) and every departure at which,
+    without waiting, some stop is reached exactly at its window start/end, ready time or
+    soft end, or the route ends exactly at the shift end or a deadline (exact for routes
+    without waiting).
     """
     veh = problem.vehicles[vehicle]
     dur = problem.matrices[veh.profile].duration_s
-    lo = max(veh.shift_start_s, earliest_s)
+    lo = max(veh.shift_start_s, earliest_s, release_of(problem, stops))
     cands = {lo}
     offset = 0
     prev = veh.start
@@ -165,4 +183,5 @@ def to_raw(solution: RoutingSolution) -> list[RawRoute]:
     ]
 
 
-__all__ = ["RawResult", "RawRoute", "assemble", "best_start", "route_times", "to_raw"]
+__all__ = ["RawResult", "RawRoute", "assemble", "best_start", "release_of", "route_metres",
+           "route_times", "to_raw"]

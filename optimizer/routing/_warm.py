@@ -16,8 +16,8 @@ import logging
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
-from optimizer.routing._schedule import RawResult, RawRoute, best_start, route_times
-from optimizer.routing.problem import RoutingProblem
+from optimizer.routing._schedule import RawResult, RawRoute, assemble, best_start, route_times
+from optimizer.routing.problem import RoutingProblem, RoutingSolution
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,9 @@ def chains(problem: RoutingProblem) -> list[list[int]]:
     return out
 
 
-def _same_kind(problem: RoutingProblem, a: int, b: int) -> bool:
+def same_kind(problem: RoutingProblem, a: int, b: int) -> bool:
+    """Whether slots ``a`` and ``b`` agree in everything but id, type, fixed cost and the
+    multi-trip fields (depots, capacity, profile, rates, shift and route limits)."""
     va, vb = problem.vehicles[a], problem.vehicles[b]
     return (
         va.start,
@@ -63,6 +65,7 @@ def _same_kind(problem: RoutingProblem, a: int, b: int) -> bool:
         va.shift_start_s,
         va.shift_end_s,
         va.max_duration_s,
+        va.max_distance_m,
     ) == (
         vb.start,
         vb.end,
@@ -74,6 +77,7 @@ def _same_kind(problem: RoutingProblem, a: int, b: int) -> bool:
         vb.shift_start_s,
         vb.shift_end_s,
         vb.max_duration_s,
+        vb.max_distance_m,
     )
 
 
@@ -83,7 +87,7 @@ def uniform_chains(problem: RoutingProblem) -> list[list[int]]:
     out = []
     for ch in chains(problem):
         k = 1
-        while k < len(ch) and _same_kind(problem, ch[0], ch[k]):
+        while k < len(ch) and same_kind(problem, ch[0], ch[k]):
             if len({problem.vehicles[v].reload_s for v in ch[1 : k + 1]}) > 1:
                 break
             k += 1
@@ -99,6 +103,53 @@ def schedule_slot(
     start = best_start(problem, v, stops, earliest_s=earliest_s)
     _, end, ok, _ = route_times(problem, v, stops, start)
     return start, end, ok
+
+
+def chain_routes(
+    problem: RoutingProblem, chain: Sequence[int], trips: Sequence[Sequence[int]]
+) -> list[RawRoute]:
+    """Raw routes of one physical vehicle: its non-empty ``trips`` on the slots of
+    ``chain`` in order, each departing at its earliest cheapest time after the previous
+    slot's end plus ``reload_s`` (no stop is dropped; the checker judges the result).
+
+    A single-slot chain gets no departure time (``assemble`` picks it). Raises ValueError
+    when there are more non-empty trips than slots.
+    """
+    seqs = [tuple(t) for t in trips if t]
+    if len(seqs) > len(chain):
+        raise ValueError(f"{len(seqs)} trips for a chain of {len(chain)} slots")
+    if len(chain) == 1:
+        return [RawRoute(chain[0], seqs[0], None)] if seqs else []
+    out: list[RawRoute] = []
+    earliest = problem.vehicles[chain[0]].shift_start_s
+    for k, seq in enumerate(seqs):
+        v = chain[k]
+        if k > 0:
+            earliest += int(problem.vehicles[v].reload_s)
+        start, end, _ = schedule_slot(problem, v, seq, earliest)
+        out.append(RawRoute(v, seq, start))
+        earliest = end
+    return out
+
+
+def solution_from_trips(
+    problem: RoutingProblem, trips: Mapping[int, Sequence[Sequence[int]]], *,
+    engine: str = "given",
+) -> RoutingSolution:
+    """A solution (earliest chain-aware schedules, the checker's objective) from the trips
+    (stop indices in order) of each physical vehicle, keyed by its chain's first slot;
+    stops in no trip are dropped. Not checked: pass it to ``verify``. Raises ValueError
+    for a key that starts no chain or more trips than its chain has slots."""
+    chain_of = {ch[0]: ch for ch in chains(problem)}
+    routes: list[RawRoute] = []
+    served: set[int] = set()
+    for root, seqs in trips.items():
+        if root not in chain_of:
+            raise ValueError(f"slot {root} starts no vehicle's chain of trips")
+        routes += chain_routes(problem, chain_of[root], seqs)
+        served.update(i for seq in seqs for i in seq)
+    dropped = tuple(i for i in range(len(problem.stops)) if i not in served)
+    return assemble(problem, RawResult(tuple(routes), dropped, 0.0, engine), engine, 0.0)
 
 
 def _fix_trip(
@@ -185,4 +236,5 @@ def repair(
     return RawResult(tuple(routes), tuple(sorted(dropped_set)), solver_objective, status)
 
 
-__all__ = ["chains", "repair", "schedule_slot", "uniform_chains"]
+__all__ = ["chain_routes", "chains", "repair", "same_kind", "schedule_slot",
+           "solution_from_trips", "uniform_chains"]

@@ -56,6 +56,9 @@ class Stop:
     drop_penalty_fen: int | None = None
     # vehicle indices allowed to serve it (None: any vehicle)
     allowed_vehicles: tuple[int, ...] | None = None
+    # its goods are at the depot from this time: the route (trip) serving it departs then or
+    # later (0: no constraint)
+    release_s: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +80,8 @@ class Vehicle:
     shift_start_s: int = 0
     shift_end_s: int = 10**9
     max_duration_s: int | None = None
+    # the route (this slot's trip) drives at most this many metres
+    max_distance_m: int | None = None
     # multi-trip: this slot starts only after slot ``after`` has returned, plus reload_s
     after: int | None = None
     reload_s: int = 0
@@ -84,7 +89,16 @@ class Vehicle:
 
 @dataclass(frozen=True, slots=True)
 class RoutingProblem:
-    """A rich VRP on matrices: multi-depot, mixed fleet, pickups and deliveries, windows."""
+    """A rich VRP on matrices: multi-depot, mixed fleet, pickups and deliveries, windows.
+
+    ``backhauls_last`` (VRP with backhauls): stops with a pickup (backhauls) come after
+    every stop with a delivery (linehauls) on a route, and a route may not start with a
+    backhaul (so no route serves backhauls only); no stop may have both.
+    ``cost_unit``: ``"fen"`` (the default: money in fen, engines may scale it), or
+    ``"vrplib"`` for benchmark files in PyVRP's VRPLIB dialect, whose costs (fixed, per
+    metre = ``fen_per_km / 1000``, drop penalties) are integers in the file's own unit, so
+    engines model them unscaled, as the benchmark's reference solver does.
+    """
 
     nodes: tuple[str, ...]
     matrices: dict[str, Matrix]
@@ -93,6 +107,8 @@ class RoutingProblem:
     name: str = ""
     # classic benchmarks: objective is distance only; values may be scaled for integrality
     distance_scale: float = 1.0
+    backhauls_last: bool = False
+    cost_unit: str = "fen"
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,12 +5,14 @@ Engines (``engine=``):
 * ``"ortools"``: OR-Tools with every feature (parallel cheapest insertion + guided local
   search), optionally warm-started from ``initial``;
 * ``"ortools-plain"``: OR-Tools PATH_CHEAPEST_ARC + guided local search (the baseline);
-* ``"pyvrp"``: PyVRP only (classic parts: CVRP/VRPTW, multi-depot, heterogeneous fleet,
-  pickups/deliveries, optional stops); raises ValueError when the problem needs more;
+* ``"pyvrp"``: PyVRP only (CVRP/VRPTW, multi-depot, heterogeneous fleet, pickups and
+  deliveries, optional stops, release times, maximum distance, backhauls last, allowed
+  vehicles, multi-trip chains of identical slots); raises ValueError when the problem
+  needs more;
 * ``"auto"`` (default): when PyVRP can express the problem, PyVRP for ``PYVRP_SHARE`` of
   the budget, then OR-Tools GLS warm-started from PyVRP's routes for the rest, keeping the
   better of the two by the checker's objective. Otherwise (spoilage, field waiting,
-  deadlines, multi-trip slots, allowed vehicles...) PyVRP solves a relaxation for
+  deadlines, span costs, differing multi-trip slots...) PyVRP solves a relaxation for
   ``RELAXED_SHARE`` of the budget (multi-trip as reloads, restrictions as per-type
   profiles, deadlines as tighter windows; ``_pyvrp.solve_relaxed``), its trips are mapped
   onto the chained slots and repaired by dropping stops that violate the true constraints
@@ -19,6 +21,12 @@ Engines (``engine=``):
   single-depot problem with more than ``_decompose.DECOMPOSE_ABOVE`` stops is first cut
   into geographic parts (``_decompose.split``), each solved this way with its share of the
   time and vehicles; the merged plan is checked as a whole.
+
+  A benchmark in PyVRP's VRPLIB dialect (``cost_unit == "vrplib"``: heterogeneous fleets,
+  several depots, prizes, backhauls, reloads, release times; PyVRP expresses all of it)
+  gets PyVRP for the whole budget, with ``jobs`` parallel lanes
+  (:func:`_pyvrp.solve_pyvrp`: lanes restart from the best plan; at 400 stops and more
+  they also improve the parts of the best plan in parallel).
 
 Every returned solution has been recomputed and accepted by :func:`optimizer.routing.verify.verify`;
 ``objective`` is the checker's total (fen, divided by ``distance_scale``).
@@ -102,6 +110,7 @@ def solve_routing(
     solution_limit: int | None = None,
     engine: str = "auto",
     initial: RoutingSolution | None = None,
+    jobs: int = 1,
 ) -> RoutingSolution:
     """Solve ``problem`` within about ``time_limit_s`` seconds of wall clock (model building
     included; the final check and schedule assembly are not) and return a checked solution.
@@ -109,8 +118,13 @@ def solve_routing(
     ``seed`` drives PyVRP (OR-Tools' search is deterministic). ``solution_limit`` makes runs
     deterministic: OR-Tools stops after that many improving solutions and PyVRP after
     ``PYVRP_ITERS_PER_SOLUTION x solution_limit`` iterations (the time limit still applies).
-    ``initial`` warm-starts OR-Tools. Raises InfeasibleError when mandatory stops cannot be
-    served; an engine plan the checker rejects is discarded with a warning (a bug to report).
+    ``initial`` warm-starts OR-Tools. ``jobs`` > 1 runs that many PyVRP trajectories in
+    parallel processes (seeds ``seed``, ``seed + 1``, ...; the cheapest is kept) where
+    PyVRP solves the problem exactly. A VRPLIB-dialect benchmark (``cost_unit ==
+    "vrplib"``) gets PyVRP for the whole budget in "auto" mode, and OR-Tools only when
+    :func:`ortools_polishes` says the model is small enough to help. Raises InfeasibleError
+    when mandatory stops cannot be served; an engine plan the checker rejects is discarded
+    with a warning (a bug to report).
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES} (got {engine!r})")
@@ -159,15 +173,20 @@ def solve_routing(
             raw = None
         warm = _consider(problem, raw, "pyvrp-relaxed", t0, candidates) or warm
 
+    polish = engine != "pyvrp"
     if use_pyvrp:
         share = 1.0 if engine == "pyvrp" else PYVRP_SHARE
+        if engine == "auto" and problem.cost_unit == "vrplib":
+            polish = ortools_polishes(problem)
+            share = PYVRP_SHARE if polish else 1.0
         iters = None if solution_limit is None else PYVRP_ITERS_PER_SOLUTION * solution_limit
         raw = _pyvrp.solve_pyvrp(
-            problem, time_limit_s=time_limit_s * share, seed=seed, max_iterations=iters
+            problem, time_limit_s=time_limit_s * share - (time.perf_counter() - t0),
+            seed=seed, max_iterations=iters, lanes=max(1, int(jobs)),
         )
         warm = _consider(problem, raw, "pyvrp", t0, candidates) or warm
 
-    if engine != "pyvrp":
+    if polish:
         from optimizer.routing import _ortools
 
         remaining = time_limit_s - (time.perf_counter() - t0)
@@ -207,6 +226,17 @@ def solve_routing(
     )
     check.verify(problem, best)
     return best
+
+
+#: OR-Tools polishes a VRPLIB-dialect benchmark only up to this many vehicles x stops
+ORTOOLS_POLISH_MAX = 0
+
+
+def ortools_polishes(problem: RoutingProblem) -> bool:
+    """Whether "auto" gives OR-Tools the end of the budget on a VRPLIB-dialect benchmark
+    (its model grows with vehicles x nodes; on large fleets it cannot even be built in
+    time)."""
+    return len(problem.vehicles) * len(problem.stops) <= ORTOOLS_POLISH_MAX
 
 
 #: smallest time (s) given to one part of a split routing budget (a depot, a geographic part)
@@ -259,6 +289,7 @@ def _solve_parts(problem: RoutingProblem, parts: list[Any], *, time_limit_s: flo
 
 __all__ = [
     "ENGINES",
+    "ortools_polishes",
     "precheck",
     "solve_routing",
     "time_shares",

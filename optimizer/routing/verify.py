@@ -17,7 +17,14 @@ Semantics (the contract every engine must meet):
 * spoilage = ``spoil_fen_per_kg_h`` x sum over arcs of (kg on board on the arc x travel h);
 * the route end must be ``<= deadline_s`` of every stop with a deadline on it;
 * a multi-trip slot (``after`` set) may be used only if slot ``after`` is used, and must
-  start at or after that slot's end plus ``reload_s``.
+  start at or after that slot's end plus ``reload_s``;
+* a route departs at or after the ``release_s`` of every stop on it (its goods are at the
+  depot from then on);
+* a route drives at most ``max_distance_m`` metres (the vehicle's);
+* with ``problem.backhauls_last`` (VRPB), no stop with a delivery follows a stop with a
+  pickup on a route, no route starts with a pickup stop, and no stop has both;
+* distance cost = ``fen_per_km`` x the route's metres / 1000 (integer metres summed first,
+  so integer per-metre rates give exact integer costs).
 
 Empty routes (no visits) count as unused vehicles and cost nothing.
 
@@ -33,6 +40,7 @@ from optimizer.routing.problem import (
     Matrix,
     RoutingProblem,
     RoutingSolution,
+    Stop,
 )
 
 # absolute tolerance (fen, divided by distance_scale) on the reported objective
@@ -40,14 +48,32 @@ OBJECTIVE_ABS_TOL = 1e-3
 OBJECTIVE_REL_TOL = 1e-9
 
 
-def _leg(dist: np.ndarray, dur: np.ndarray, a: int, b: int, load: float, km: float,
-         kg_h: float, tag: str, violations: list[str]) -> tuple[int, float, float]:
-    """Drive arc a -> b with ``load`` kg on board: (travel s, km so far, kg x h so far)."""
+def _leg(dist: np.ndarray, dur: np.ndarray, a: int, b: int, load: float, metres: int,
+         kg_h: float, tag: str, violations: list[str]) -> tuple[int, int, float]:
+    """Drive arc a -> b with ``load`` kg on board: (travel s, metres so far, kg x h so far)."""
     d_arc = int(dist[a, b])
     t_arc = int(dur[a, b])
     if d_arc >= Matrix.UNREACHABLE or t_arc >= Matrix.UNREACHABLE:
         violations.append(f"{tag}: arc {a}->{b} is unreachable")
-    return t_arc, km + d_arc / 1000.0, kg_h + load * t_arc / 3600.0
+    return t_arc, metres + d_arc, kg_h + load * t_arc / 3600.0
+
+
+def _backhaul_violations(stops: list[Stop], tag: str) -> list[str]:
+    """VRPB order on one route: linehauls (deliveries) first, then backhauls (pickups)."""
+    out: list[str] = []
+    seen_backhaul: str | None = None
+    for k, stop in enumerate(stops):
+        if stop.pickup_kg > 0 and stop.delivery_kg > 0:
+            out.append(f"{tag}: stop {stop.id}: backhauls: has both a delivery and a pickup")
+        if stop.pickup_kg > 0:
+            if k == 0:
+                out.append(f"{tag}: stop {stop.id}: backhauls: the route starts with a "
+                           "backhaul (pickup) stop")
+            seen_backhaul = seen_backhaul or stop.id
+        elif stop.delivery_kg > 0 and seen_backhaul is not None:
+            out.append(f"{tag}: stop {stop.id}: backhauls: linehaul (delivery) after "
+                       f"backhaul {seen_backhaul}")
+    return out
 
 
 def evaluate(
@@ -103,8 +129,16 @@ def evaluate(
             )
         t = route.start_s
         prev = veh.start
-        km = 0.0
+        metres = 0
         kg_h = 0.0
+        for stop in stops:
+            if stop.release_s > route.start_s:
+                violations.append(
+                    f"{tag}: stop {stop.id}: release: the route departs at {route.start_s} s "
+                    f"< release {stop.release_s} s"
+                )
+        if problem.backhauls_last:
+            violations += _backhaul_violations(stops, tag)
         for vis, stop in zip(route.visits, stops, strict=True):
             if vis.stop in served_by:
                 violations.append(
@@ -117,7 +151,8 @@ def evaluate(
                     f"{tag}: stop {stop.id}: vehicle {v} not allowed "
                     f"(allowed {list(stop.allowed_vehicles)})"
                 )
-            t_arc, km, kg_h = _leg(dist, dur, prev, stop.node, load, km, kg_h, tag, violations)
+            t_arc, metres, kg_h = _leg(dist, dur, prev, stop.node, load, metres, kg_h, tag,
+                                          violations)
             arrival = t + t_arc
             start = max(arrival, stop.tw_start_s)
             if vis.arrival_s != arrival or vis.start_s != start:
@@ -142,7 +177,8 @@ def evaluate(
                 )
             t = start + stop.service_s
             prev = stop.node
-        t_arc, km, kg_h = _leg(dist, dur, prev, veh.end, load, km, kg_h, tag, violations)
+        t_arc, metres, kg_h = _leg(dist, dur, prev, veh.end, load, metres, kg_h, tag,
+                                  violations)
         end = t + t_arc
         if route.end_s != end:
             violations.append(
@@ -161,7 +197,11 @@ def evaluate(
                     f"{tag}: stop {stop.id}: deadline: load reaches the route end at {end} s "
                     f"> deadline {stop.deadline_s} s"
                 )
-        distance += veh.fen_per_km * km
+        if veh.max_distance_m is not None and metres > veh.max_distance_m:
+            violations.append(
+                f"{tag}: distance {metres} m > max_distance {veh.max_distance_m} m"
+            )
+        distance += veh.fen_per_km * metres / 1000.0
         duration += veh.fen_per_h * span / 3600.0
         spoilage += veh.spoil_fen_per_kg_h * kg_h
         used[v] = (route.start_s, end)

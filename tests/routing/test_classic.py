@@ -87,8 +87,8 @@ def test_x_bks_routes_reproduce_bks() -> None:
         ("garbage.vrp", None, "cannot parse as a vrplib file"),
         ("tiny.vrp", "solomon", "cannot parse as a solomon file"),
         ("tiny_solomon.txt", "vrplib", "cannot parse as a vrplib file"),
-        ("negative_demand.vrp", None, "demand: must be non-negative integers"),
-        ("no_capacity.vrp", None, "capacity: missing field"),
+        ("negative_demand.vrp", None, "DEMAND_SECTION line 16: demand must be >= 0"),
+        ("no_capacity.vrp", None, "CAPACITY: missing field"),
         ("tiny.vrp", "csv", "format: must be one of"),
     ],
 )

@@ -209,3 +209,32 @@ def test_error_message_is_one_line() -> None:
         check.verify(p, _valid(p))
     assert "\n" not in str(exc.value)
     assert len(exc.value.violations) >= 2
+
+
+# ---- rich VRP variants: release times, maximum distance, backhauls last ------------------
+def test_release_time() -> None:
+    p = _problem(s__1__release_s=10)
+    _bad(p, _valid(p), "release: the route departs at 0 s < release 10 s")
+    late = _solution(p, [_route(p, 0, [0, 1], start=10), _route(p, 1, [2])])
+    check.verify(p, late)
+
+
+def test_max_distance() -> None:
+    p = _problem(v__0__max_distance_m=3999)  # v0 drives 4 km
+    _bad(p, _valid(p), "distance 4000 m > max_distance 3999 m")
+    check.verify(_problem(v__0__max_distance_m=4000), _valid(_problem(v__0__max_distance_m=4000)))
+
+
+def test_backhauls_last() -> None:
+    p = replace(_problem(), backhauls_last=True)
+    check.verify(p, _valid(p))  # s0 delivers, then s1 picks up
+    swapped = _solution(p, [_route(p, 0, [1, 0]), _route(p, 1, [2])])
+    _bad(p, swapped, "the route starts with a backhaul")
+    _bad(p, swapped, "linehaul (delivery) after backhaul s1")
+    both = replace(_problem(s__1__delivery_kg=1), backhauls_last=True)
+    _bad(both, _valid(both), "has both a delivery and a pickup")
+
+
+def test_distance_cost_is_exact_for_integer_rates() -> None:
+    p = _problem(v__0__fen_per_km=7000.0, v__1__fen_per_km=7000.0)
+    assert check.verify(p, _valid(p)).distance == 7 * (4000 + 2000)
