@@ -66,11 +66,11 @@ def _apply_row(row: Mapping[str, Any], base: TaskDefaults, where: str
             if d["scenario"] is not _MISSING:
                 opts = replace(opts, scenarios=(str(d["scenario"]),))
             if d["seed"] is not _MISSING:
-                opts = replace(opts, seeds=(int(d["seed"]),))
+                opts = replace(opts, seeds=(_whole(d["seed"], 0, 2**63 - 1),))
             if d["time_limit"] is not _MISSING:
                 opts = replace(opts, time_limit_s=_positive(float(d["time_limit"])))
             if d["solution_limit"] is not _MISSING:
-                opts = replace(opts, solution_limit=int(d["solution_limit"]))
+                opts = replace(opts, solution_limit=_whole(d["solution_limit"], 1, 2**31 - 1))
             if d["mode"] is not _MISSING:
                 mode = str(d["mode"])
                 if mode not in MODES:
@@ -79,10 +79,10 @@ def _apply_row(row: Mapping[str, Any], base: TaskDefaults, where: str
             if d["timeout"] is not _MISSING:
                 opts = replace(opts, timeout_s=_positive(float(d["timeout"])))
             if d["iterations"] is not _MISSING:
-                opts = replace(opts, iterations=int(d["iterations"]))
+                opts = replace(opts, iterations=_whole(d["iterations"], 1, 10))
             if d["location_time"] is not _MISSING:
                 opts = replace(opts, location_time_s=_positive(float(d["location_time"])))
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise InputError.at(where, None, f"bad value: {exc}",
                                 fix="see the manifest format in `coldchain batch --help`"
                                 ) from exc
@@ -94,6 +94,15 @@ class _Missing:
 
 
 _MISSING: Any = _Missing()
+
+
+def _whole(v: Any, lo: int, hi: int) -> int:
+    """``v`` as a whole number in ``lo..hi`` (ValueError otherwise)."""
+    x = float(v) if isinstance(v, str) else v
+    if isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x) \
+            or x != int(x) or not lo <= x <= hi:
+        raise ValueError(f"must be a whole number in {lo}..{hi}, got {v!r}")
+    return int(x)
 
 
 def _positive(x: float) -> float:
@@ -162,6 +171,9 @@ def read_manifest_rows(path: Path, rows: Sequence[tuple[str, dict[str, Any]]],
         if not target.is_absolute():
             target = base_dir / target
         family = _opt_none(row.get("family"))
+        if family is not None and not isinstance(family, str):
+            raise InputError.at(where, "family", "must be a text label", got=family,
+                                fix='write family = "county" (or leave it out)')
         for opts in _apply_row(row, base, where):
             for kind, p in _targets(target, where):
                 out.extend(_make_tasks(kind, p, opts, family))

@@ -16,7 +16,7 @@ import itertools
 import json
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -218,6 +218,14 @@ def _targets(path: Path, where: str | None = None) -> list[tuple[str, Path]]:
             return InputError.at(path, "INPUT", problem, fix=fix)
         return InputError.at(where, "instance", problem, got=str(path), fix=fix)
 
+    try:
+        return _target_kinds(path, bad)
+    except OSError as exc:  # a name too long, a loop of links, no permission...
+        raise bad(f"cannot read: {exc.strerror or exc}", "check the path") from None
+
+
+def _target_kinds(path: Path, bad: Callable[[str, str], InputError]
+                  ) -> list[tuple[str, Path]]:
     if path.is_dir():
         if _is_instance_dir(path):
             return [("instance", path)]

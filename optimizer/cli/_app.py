@@ -117,6 +117,14 @@ def c_stdout_to_stderr() -> Iterator[None]:
                 sys.stdout = old
 
 
+def one_line(text: str) -> str:
+    """``text`` on one line: characters that are not printable (line and record separators
+    from a user's file included) are written as Python escapes (``\\x1c``)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 1 internal, 2 input or write error,
     3 infeasible, 4 some batch/generate tasks failed)."""
@@ -129,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         with c_stdout_to_stderr():
             rc = app(args=argv, prog_name="coldchain", standalone_mode=False)
     except ColdChainError as exc:
-        err.print(f"error: {exc}", markup=False)
+        err.print(f"error: {one_line(str(exc))}", markup=False)
         return exc.exit_code
     except typer.Abort:
         err.print("error: aborted", markup=False)
@@ -147,11 +155,12 @@ def main(argv: list[str] | None = None) -> int:
         if usage is not None:
             message, code = usage
             if message:
-                err.print(f"error: {message}; see coldchain --help", markup=False)
+                err.print(f"error: {one_line(message)}; see coldchain --help", markup=False)
             return code
         if os.environ.get("COLDCHAIN_DEBUG"):  # an internal bug: one line unless asked
             raise
-        err.print(f"internal error: {type(exc).__name__}: {exc} (please report it; set "
+        err.print(f"internal error: {type(exc).__name__}: {one_line(str(exc))} (please "
+                  "report it; set "
                   "COLDCHAIN_DEBUG=1 to see the traceback)", markup=False)
         return 1
     return int(rc) if isinstance(rc, int) else 0

@@ -62,6 +62,99 @@ def _read(path: str | os.PathLike[str], fmt: str) -> dict[str, Any]:
         ) from exc
 
 
+#: the largest magnitude of a Solomon number (scaled x1000 and summed, far inside int64)
+SOLOMON_MAX_ABS = 1e9
+SOLOMON_MAX_CUSTOMERS = 20_000
+
+
+def _parse_solomon(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Parse a Solomon VRPTW file into ``vrplib.read_instance``'s keys, checking every value.
+
+    Layout: a name line; ``VEHICLE``, a header, ``NUMBER CAPACITY``; ``CUSTOMER``, a header,
+    then one row per node (depot first): ``number x y demand ready due service``. Raises
+    :class:`InstanceError` naming the line and column of the first bad value.
+    """
+    p = Path(path)
+    if not p.is_file():
+        what = "not a regular file" if p.exists() else "file not found"
+        raise InstanceError.at(p, None, what, fix="check the path")
+    if p.stat().st_size > MAX_FILE_BYTES:
+        raise InstanceError.at(p, None, f"file too large ({p.stat().st_size / 1e6:,.0f} MB)",
+                               fix=f"solomon files must be under {MAX_FILE_BYTES / 1e6:,.0f} MB")
+    try:
+        text = p.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InstanceError.at(p, None, f"not UTF-8 text (byte {exc.start})",
+                               fix="pass a Solomon .txt file or choose --format") from None
+    except OSError as exc:
+        raise InstanceError.at(p, None, f"cannot read: {exc.strerror}") from None
+    lines = [(i, ln.split()) for i, ln in enumerate(text.splitlines(), start=1)]
+    lines = [(i, t) for i, t in lines if t]
+    fix = "pass a valid solomon file or choose --format"
+    heads = [k for k, (_, t) in enumerate(lines) if t[0].upper() in ("VEHICLE", "CUSTOMER")]
+    names = [lines[k][1][0].upper() for k in heads]
+    if names != ["VEHICLE", "CUSTOMER"] or heads[0] == 0:
+        raise InstanceError.at(p, None, "cannot parse as a solomon file: expected a name "
+                               "line, then VEHICLE and CUSTOMER sections", fix=fix)
+
+    def number(lineno: int, tok: str, field: str) -> float:
+        try:
+            v = float(tok)
+        except ValueError:
+            raise InstanceError.at(p, f"line {lineno}: {field}", "not a number",
+                                   got=tok, fix=fix) from None
+        if not np.isfinite(v) or abs(v) > SOLOMON_MAX_ABS:
+            raise InstanceError.at(p, f"line {lineno}: {field}", "must be a finite number "
+                                   f"at most {SOLOMON_MAX_ABS:.0e} in size", got=tok, fix=fix)
+        return v
+
+    def rows(start: int, stop: int) -> list[tuple[int, list[str]]]:
+        # skip the section's header lines (text), keep the numeric rows
+        out = lines[start + 1:stop]
+        while out and not _numeric(out[0][1][0]):
+            out = out[1:]
+        return out
+
+    veh = rows(heads[0], heads[1])
+    if len(veh) != 1 or len(veh[0][1]) != 2:
+        where = veh[0][0] if veh else lines[heads[0]][0]
+        raise InstanceError.at(p, f"line {where}: VEHICLE", "expected one line NUMBER "
+                               "CAPACITY", got=" ".join(veh[0][1]) if veh else None, fix=fix)
+    n_veh = number(veh[0][0], veh[0][1][0], "vehicle number")
+    cap = number(veh[0][0], veh[0][1][1], "capacity")
+    cols = ("customer number", "x", "y", "demand", "ready time", "due date", "service time")
+    body = rows(heads[1], len(lines))
+    if len(body) > SOLOMON_MAX_CUSTOMERS + 1:
+        raise InstanceError.at(p, "CUSTOMER", f"more than {SOLOMON_MAX_CUSTOMERS} customers",
+                               got=len(body) - 1, fix="split the instance")
+    table = np.empty((len(body), 7))
+    for r, (lineno, toks) in enumerate(body):
+        if len(toks) != 7:
+            raise InstanceError.at(p, f"line {lineno}", f"expected 7 values ({', '.join(cols)})",
+                                   got=" ".join(toks)[:80], fix=fix)
+        table[r] = [number(lineno, t, c) for t, c in zip(toks, cols, strict=True)]
+        if table[r, 0] != r:
+            raise InstanceError.at(p, f"line {lineno}: customer number", f"must be {r} (nodes "
+                                   "numbered 0, 1, 2, ... from the depot)", got=toks[0], fix=fix)
+        for c in (3, 4, 5, 6):
+            if table[r, c] < 0:
+                raise InstanceError.at(p, f"line {lineno}: {cols[c]}", "must be >= 0",
+                                       got=toks[c], fix=fix)
+    if len(body) < 2:
+        raise InstanceError.at(p, "CUSTOMER", "need a depot row and customer rows", fix=fix)
+    return {"name": lines[0][1][0], "vehicles": n_veh, "capacity": cap,
+            "node_coord": table[:, 1:3], "demand": table[:, 3],
+            "time_window": table[:, 4:6], "service_time": table[:, 6]}
+
+
+def _numeric(tok: str) -> bool:
+    try:
+        float(tok)
+    except ValueError:
+        return False
+    return True
+
+
 def _field(data: dict[str, Any], key: str, path: object) -> Any:
     if key not in data:
         raise InstanceError.at(path, key, "missing field", fix="the file is incomplete")
@@ -85,7 +178,7 @@ def _check_demand(demand: np.ndarray, path: object) -> None:
 
 def read_solomon(path: str | os.PathLike[str]) -> RoutingProblem:
     """Read a Solomon VRPTW text file (depot = node 0)."""
-    data = _read(path, "solomon")
+    data = _parse_solomon(path)
     coords = _array(data, "node_coord", path)
     n = coords.shape[0]
     if coords.ndim != 2 or coords.shape[1] != 2 or n < 2:
@@ -95,11 +188,12 @@ def read_solomon(path: str | os.PathLike[str]) -> RoutingProblem:
     tw = _array(data, "time_window", path, n)
     service = _array(data, "service_time", path, n)
     capacity = float(_field(data, "capacity", path))
-    n_veh = int(_field(data, "vehicles", path))
-    if capacity <= 0:
-        raise InstanceError.at(path, "capacity", "must be > 0", got=capacity)
-    if n_veh <= 0:
-        raise InstanceError.at(path, "vehicles", "must be > 0", got=n_veh)
+    n_veh = float(_field(data, "vehicles", path))
+    if capacity <= 0 or capacity != int(capacity):
+        raise InstanceError.at(path, "capacity", "must be a whole number > 0", got=capacity)
+    if not 0 < n_veh <= 10 * n or n_veh != int(n_veh):
+        raise InstanceError.at(path, "vehicles", f"must be a whole number in 1..{10 * n}",
+                               got=n_veh)
     if np.any(tw[:, 0] > tw[:, 1]):
         i = int(np.argmax(tw[:, 0] > tw[:, 1]))
         raise InstanceError.at(path, f"time_window[{i}]", "ready time > due date",
@@ -133,7 +227,7 @@ def read_solomon(path: str | os.PathLike[str]) -> RoutingProblem:
             shift_start_s=scaled(tw[0, 0]),
             shift_end_s=scaled(tw[0, 1]),
         )
-        for k in range(n_veh)
+        for k in range(int(n_veh))
     )
     return RoutingProblem(
         nodes=tuple(str(i) for i in range(n)),

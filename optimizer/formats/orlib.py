@@ -29,6 +29,12 @@ from optimizer.errors import InstanceError
 
 #: files above this size are refused before reading (the largest OR-Library file is ~20 MB)
 MAX_FILE_BYTES = 512 * 1024**2
+#: the largest magnitude of a number (costs and demands summed over a model stay exact)
+MAX_ABS = 1e12
+#: the most facility x customer pairs of a cap file (dense cost matrix: 400 MB) and the most
+#: vertices of a pmed file (dense shortest-path matrix: 800 MB)
+MAX_PAIRS = 50_000_000
+MAX_VERTICES = 10_000
 
 __all__ = [
     "CapInstance",
@@ -142,6 +148,10 @@ class _Tokens:
             ) from None
         if not math.isfinite(value):
             raise InstanceError.at(self.path, f"line {line}: {field}", "not finite", got=tok)
+        if abs(value) > MAX_ABS:
+            raise InstanceError.at(self.path, f"line {line}: {field}",
+                                   f"must be at most {MAX_ABS:.0e} in size", got=tok,
+                                   fix="rescale the file's numbers")
         if integer and value != int(value):
             raise InstanceError.at(self.path, f"line {line}: {field}", "not an integer", got=tok)
         return value
@@ -174,6 +184,9 @@ def read_orlib_cap(path: str | Path, *, capacity: float | None = None) -> CapIns
     n = int(tk.number("n (number of customers)", integer=True))
     if n <= 0:
         raise InstanceError.at(p, f"line {tk.line_of_last()}: n", "must be > 0", got=n)
+    if m * n > MAX_PAIRS:
+        raise InstanceError.at(p, f"line {tk.line_of_last()}: n", f"m x n must be <= "
+                               f"{MAX_PAIRS:,}", got=m * n, fix="split the instance")
     cap = np.empty(m)
     fixed = np.empty(m)
     for j in range(m):
@@ -235,6 +248,9 @@ def read_orlib_pmed(path: str | Path) -> PMedInstance:
     n = int(tk.number("n (number of vertices)", integer=True))
     if n <= 0:
         raise InstanceError.at(pth, f"line {tk.line_of_last()}: n", "must be > 0", got=n)
+    if n > MAX_VERTICES:
+        raise InstanceError.at(pth, f"line {tk.line_of_last()}: n", f"must be <= "
+                               f"{MAX_VERTICES:,}", got=n, fix="split the instance")
     k = int(tk.number("number of edges", integer=True))
     if k < 0:
         raise InstanceError.at(pth, f"line {tk.line_of_last()}: edges", "must be >= 0", got=k)

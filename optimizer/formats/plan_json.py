@@ -79,6 +79,9 @@ FLOAT_DECIMALS = 6
 #: plan.json files above this size are refused before reading (a county plan is a few MB)
 MAX_PLAN_BYTES = 1024 * 1024**2
 
+#: the largest magnitude of a number read back (times in minutes, kg, yuan a year...):
+#: beyond it a hand-edited value would overflow the checker's integer seconds
+MAX_ABS = 1e15
 _NONFINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
 _FIX = "fix plan.json by hand or write it again with `coldchain solve --out DIR`"
 
@@ -306,6 +309,8 @@ class _Reader:
     def int_(self, v: Any, field: str, *, minimum: int | None = None) -> int:
         if isinstance(v, bool) or not isinstance(v, int):
             raise self.fail(field, "must be an integer", v)
+        if abs(v) > MAX_ABS:
+            raise self.fail(field, f"must be at most {MAX_ABS:.0e} in size", v)
         if minimum is not None and v < minimum:
             raise self.fail(field, f"must be >= {minimum}", v)
         return v
@@ -316,9 +321,13 @@ class _Reader:
             return math.nan if v is None else _NONFINITE[v]  # null without a null_values entry
         if isinstance(v, bool) or not isinstance(v, int | float):
             raise self.fail(field, "must be a number", v)
+        if isinstance(v, int) and abs(v) > MAX_ABS:
+            raise self.fail(field, f"must be at most {MAX_ABS:.0e} in size", v)
         x = float(v)
         if finite and not math.isfinite(x):
             raise self.fail(field, "must be a finite number", v)
+        if math.isfinite(x) and abs(x) > MAX_ABS:
+            raise self.fail(field, f"must be at most {MAX_ABS:.0e} in size", v)
         if minimum is not None and x < minimum:
             raise self.fail(field, f"must be >= {minimum:g}", v)
         return x

@@ -141,7 +141,7 @@ def _scan(path: Path) -> _Raw:
         if line == "EOF" or line.startswith("EOF"):
             eof = True
             break
-        head = line.split(":", 1)[0].strip().split()[0] if line else ""
+        head = (line.split(":", 1)[0].split() or [""])[0]
         if head.upper().endswith("_SECTION"):
             name = head.upper().removesuffix("_SECTION").lower()
             if name in sections or name in specs:
@@ -157,6 +157,9 @@ def _scan(path: Path) -> _Raw:
         if ":" in line and not _numeric(line.split(":", 1)[0].split()):
             key, value = (x.strip() for x in line.split(":", 1))
             k = key.lower()
+            if not k:
+                raise InstanceError.at(path, f"line {ln}", "a value without a key",
+                                       got=line[:40], fix="write KEY : value")
             if k in specs or k in sections:
                 raise InstanceError.at(path, f"{key.upper()} (line {ln})", "appears twice",
                                        fix="keep one")

@@ -575,7 +575,12 @@ def generate_county(county_code: str, *, seed: int = 0, product: str = "kiwifrui
     if product not in PRODUCTS:
         raise InstanceError.at(None, "--product", "unknown product", got=product,
                                fix=f"use one of {', '.join(sorted(PRODUCTS))}")
-    if not (county_code.isdigit() and len(county_code) == 6):
+    if name is not None and (name.strip() != name or name in ("", ".", "..")
+                             or len(name) > 100 or not name.isprintable()
+                             or any(c in name for c in '/\\:*?"<>|')):
+        raise InstanceError.at(None, "--name", "not a plain folder name", got=name[:100],
+                               fix="use letters, digits, '-' and '_' (e.g. xiuwen-2027)")
+    if not (county_code.isascii() and county_code.isdigit() and len(county_code) == 6):
         raise InstanceError.at(
             None, "--county", "not a 6-digit county code", got=county_code,
             fix="use a code from optimizer/synth/data/guizhou_county_seats.csv "

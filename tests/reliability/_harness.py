@@ -11,7 +11,9 @@ import contextlib
 import io
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from hypothesis import HealthCheck, settings
 
@@ -21,14 +23,17 @@ TINY = Path(__file__).resolve().parent.parent / "data" / "tiny"
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 #: ``COLDCHAIN_FUZZ=long`` selects the long fuzzing profile (thousands of examples).
+_F = TypeVar("_F", bound=Callable[..., Any])
+
 LONG = os.environ.get("COLDCHAIN_FUZZ", "").lower() == "long"
 
 
-def fuzz_settings(quick: int, long: int = 2000) -> settings:
-    """Hypothesis settings: ``quick`` derandomized examples in CI, ``long`` random ones with
-    ``COLDCHAIN_FUZZ=long`` (``COLDCHAIN_FUZZ_EXAMPLES=N`` sets the count per test)."""
+def fuzz_settings(quick: int, long: int = 2000) -> Callable[[_F], _F]:
+    """Hypothesis settings as a decorator: ``quick`` derandomized examples in CI, ``long``
+    random ones with ``COLDCHAIN_FUZZ=long`` (``COLDCHAIN_FUZZ_EXAMPLES=N`` sets the count
+    per test). The long count is kept on the test as ``_long_examples``."""
     n = int(os.environ.get("COLDCHAIN_FUZZ_EXAMPLES", "0")) or (long if LONG else quick)
-    return settings(
+    chosen = settings(
         max_examples=n,
         deadline=None,
         derandomize=not LONG,
@@ -37,6 +42,13 @@ def fuzz_settings(quick: int, long: int = 2000) -> settings:
                                HealthCheck.filter_too_much],
         print_blob=True,
     )
+
+    def deco(test: _F) -> _F:
+        out = chosen(test)
+        out._long_examples = long  # type: ignore[attr-defined]
+        return out
+
+    return deco
 
 
 def copy_tiny(dest: Path) -> Path:

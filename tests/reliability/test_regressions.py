@@ -90,3 +90,111 @@ def test_speed_factor_text_is_one_line(tmp_path: Path) -> None:
     (d / "network.geojson").write_text(json.dumps(doc))
     rc, _, err = run_cli(["solve", str(d), "--baseline-only", "--time-limit", "1"])
     assert "feature 0.speed_factor: not a number" in assert_clean_failure(rc, err, codes=(2,))
+
+
+# ---- classic-file doors (issue 20): each was exit 1 "internal error" or a silent answer ----
+ROUTING_DATA = Path(__file__).resolve().parents[1] / "routing" / "data"
+LRP_DATA = Path(__file__).resolve().parents[1] / "data" / "lrp"
+PMED = Path(__file__).resolve().parents[1] / "location" / "data" / "pmed_tiny.txt"
+
+
+def _edit(src: Path, dest: Path, line: int, old: str, new: str) -> Path:
+    lines = src.read_text().splitlines(keepends=True)
+    assert old in lines[line - 1], lines[line - 1]
+    lines[line - 1] = lines[line - 1].replace(old, new, 1)
+    dest.write_text("".join(lines))
+    return dest
+
+
+def _refused(argv: list[str], pattern: str) -> None:
+    rc, _, err = run_cli(argv)
+    assert pattern in assert_clean_failure(rc, err, codes=(2,)), err
+
+
+def test_huge_number_in_a_prodhon_file_is_refused(tmp_path: Path) -> None:
+    """Was: a cost of 8e25 printed with exit 0 (int64 overflow of 100 x Euclid)."""
+    f = _edit(LRP_DATA / "tiny4.dat", tmp_path / "huge.dat", 5, "10", "99999999999999999999999")
+    _refused(["lrp", str(f), "--time-limit", "0.2", "--jobs", "1"],
+             "depot[1].x: must be between -1e+09 and 1e+09")
+
+
+def test_huge_number_in_a_vrplib_file_is_refused(tmp_path: Path) -> None:
+    """Was: internal error OverflowError."""
+    f = _edit(ROUTING_DATA / "tiny.vrp", tmp_path / "huge.vrp", 5, "20", "1e400")
+    rc, _, err = run_cli(["route", str(f), "--time-limit", "0.1", "--jobs", "1"])
+    assert "CAPACITY" in assert_clean_failure(rc, err, codes=(2,))
+
+
+def test_vrplib_section_line_missing_a_value_is_refused(tmp_path: Path) -> None:
+    """Was: internal error ValueError 'inhomogeneous shape'."""
+    f = _edit(ROUTING_DATA / "tiny.vrp", tmp_path / "short.vrp", 17, "4 8", "4")
+    _refused(["route", str(f), "--time-limit", "0.1", "--jobs", "1"],
+             "DEMAND_SECTION line 17: expected 2 values")
+
+
+def test_vrplib_line_without_a_key_is_refused(tmp_path: Path) -> None:
+    """Was: internal error IndexError for a line ': tiny'."""
+    f = _edit(ROUTING_DATA / "tiny.vrp", tmp_path / "nokey.vrp", 1, "NAME : tiny", ": tiny")
+    _refused(["route", str(f), "--time-limit", "0.1", "--jobs", "1"], "a value without a key")
+
+
+@pytest.mark.parametrize(("old", "new", "pattern"), [
+    ("20        120", "-20        120", "line 14: ready time: must be >= 0"),
+    ("30         50", "nan         50", "line 14: x: must be a finite number"),
+])
+def test_solomon_negative_or_nan_values_are_refused(tmp_path: Path, old: str, new: str,
+                                                   pattern: str) -> None:
+    """Was: internal error 'tw_early must be >= 0' (PyVRP), and NaN read as -1 by vrplib
+    (a silently different instance)."""
+    f = _edit(ROUTING_DATA / "tiny_solomon.txt", tmp_path / "bad.txt", 14, old, new)
+    _refused(["route", str(f), "--time-limit", "0.1", "--jobs", "1"], pattern)
+
+
+def test_hfvrp_per_type_capacity_is_solved(tmp_path: Path) -> None:
+    """Was: internal error TypeError for a per-type CAPACITY_SECTION (PyVRP's dialect)."""
+    rc, out, err = run_cli(["route", str(ROUTING_DATA / "rich" / "hf.vrp"), "--time-limit",
+                            "0.5", "--jobs", "1", "--out", str(tmp_path / "hf.sol")])
+    assert rc == 0, err
+    assert "cost" in out and (tmp_path / "hf.sol").read_text().strip()
+
+
+def test_huge_number_in_a_pmed_file_is_refused(tmp_path: Path) -> None:
+    """Was: internal error OverflowError (int of a 23-digit vertex count)."""
+    f = _edit(PMED, tmp_path / "pmed.txt", 1, "4", "99999999999999999999999")
+    _refused(["locate", str(f), "--format", "orlib-pmed", "--out", str(tmp_path / "r.json")],
+             "must be at most 1e+12 in size")
+
+
+def test_huge_time_in_plan_json_is_refused(tmp_path: Path) -> None:
+    """Was: internal error OverflowError in the checker for start_min = 1e308."""
+    d = copy_tiny(tmp_path / "tiny")
+    rc, _, err = run_cli(["solve", str(d), "--time-limit", "2", "--solution-limit", "20",
+                          "--iterations", "1", "--location-time", "1",
+                          "--out", str(tmp_path / "out")])
+    assert rc == 0, err
+    doc = json.loads((tmp_path / "out" / "plan.json").read_text())
+    route = next(o["day"]["routes"][0] for o in doc["outcomes"] if o["day"]["routes"])
+    route["start_min"] = 1e308
+    (tmp_path / "bad.json").write_text(json.dumps(doc))
+    _refused(["check", str(d), str(tmp_path / "bad.json")], "start_min: must be at most 1e+15")
+
+
+@pytest.mark.parametrize(("text", "pattern"), [
+    ("instance,solution_limit\ntiny,inf\n", "must be a whole number in 1..2147483647"),
+    ("instance,family\n" + "x" * 5000 + ",county\n", "instance: cannot read"),
+    ("instance,s\x1cenario\ntiny,peak\n", "s\\x1cenario: unknown manifest key"),
+])
+def test_manifest_defects_are_one_line(tmp_path: Path, text: str, pattern: str) -> None:
+    """Were: OverflowError (int of inf), OSError (name too long), and an error line split in
+    two by a file-separator character echoed from the file."""
+    copy_tiny(tmp_path / "tiny")
+    (tmp_path / "m.csv").write_text(text)
+    _refused(["batch", str(tmp_path / "m.csv"), "--dry-run", "--out", str(tmp_path / "r")],
+             pattern)
+
+
+def test_generate_refuses_a_name_that_is_not_a_folder(tmp_path: Path) -> None:
+    """Was: --name . wrote the instance's files straight into instances/."""
+    _refused(["generate", "--name", ".", "--out-dir", str(tmp_path)], "--name: not a plain "
+             "folder name")
+    assert not (tmp_path / "instances").exists()

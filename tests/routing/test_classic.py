@@ -85,7 +85,7 @@ def test_x_bks_routes_reproduce_bks() -> None:
     [
         ("missing.vrp", None, "file not found"),
         ("garbage.vrp", None, "cannot parse as a vrplib file"),
-        ("tiny.vrp", "solomon", "cannot parse as a solomon file"),
+        ("tiny.vrp", "solomon", "cannot parse as a solomon file: expected a name line"),
         ("tiny_solomon.txt", "vrplib", "cannot parse as a vrplib file"),
         ("negative_demand.vrp", None, "DEMAND_SECTION line 16: demand must be >= 0"),
         ("no_capacity.vrp", None, "CAPACITY: missing field"),
