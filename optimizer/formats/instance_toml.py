@@ -1,21 +1,36 @@
-"""Read and write instance files: a TOML file plus CSV tables beside it.
+"""Read instance files: a TOML file plus three tables beside it.
 
-The format is documented in ``instances/README.md``. Every problem in a file is reported as
-one line ``path: field: problem (got value); fix`` through :class:`InstanceError`.
+A table is a CSV file (lon/lat columns, or x/y columns in ``[files] crs``) or a point layer
+of a GeoPackage, GeoJSON or Shapefile (read by :mod:`optimizer.formats._gis`); both feed
+one validated :class:`_Table`. The format is documented in ``instances/README.md``. Every
+problem in a file is reported as one line ``path: field: problem (got value); fix`` through
+:class:`InstanceError`; columns a table does not use are ignored with one warning.
 """
 
 from __future__ import annotations
 
 import csv
+import difflib
+import logging
 import math
 import os
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+import numpy as np
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from optimizer.errors import InstanceError
+from optimizer.formats._gis import (
+    crs_label,
+    first_bad_point,
+    layer_kind,
+    parse_crs,
+    read_point_layer,
+    to_wgs84,
+)
 from optimizer.instance import (
     ColdStorage,
     ColdStoreSite,
@@ -41,15 +56,41 @@ MAX_YUAN_PER_KG = 1e5
 MAX_KG = 1e7  # any mass (kg) per vehicle, lot, order or village-day
 MAX_COUNT = 1e8  # households, orders per day
 
+if TYPE_CHECKING:
+    from pyproj import CRS
+
+logger = logging.getLogger(__name__)
+
 _Strict = ConfigDict(extra="forbid", strict=False, frozen=True)
+
+
+class _TableFile(BaseModel):
+    """A table's file: a CSV, or a GIS file and the layer to read (None: its only one)."""
+
+    model_config = _Strict
+    path: str
+    layer: str | None = None
+
+
+def _table_file(value: Any) -> Any:
+    """``villages = "v.csv"`` means ``villages = { path = "v.csv" }``."""
+    if isinstance(value, str):
+        return {"path": value}
+    if not isinstance(value, dict):
+        raise ValueError('must be a file name, or { path = "file", layer = "layer name" }')
+    return value
+
+
+_TableFileRef = Annotated[_TableFile, BeforeValidator(_table_file)]
 
 
 class _Files(BaseModel):
     model_config = _Strict
     network: str
-    villages: str
-    cold_store_sites: str
-    pickup_sites: str
+    villages: _TableFileRef
+    cold_store_sites: _TableFileRef
+    pickup_sites: _TableFileRef
+    crs: str | None = None  # of the CSV tables' x/y or lon/lat columns; None: EPSG:4326
 
 
 class _Product(BaseModel):
@@ -193,6 +234,8 @@ def _pydantic_error(path: Path, err: ValidationError) -> InstanceError:
     field = _loc(tuple(e["loc"]))
     kind = e["type"]
     problem = "unknown key" if kind == "extra_forbidden" else e["msg"].lower()
+    if kind == "value_error":  # our own validators' messages, without pydantic's prefix
+        problem = str(e.get("ctx", {}).get("error", problem))
     fix = _FIXES.get(kind, "fix the value (see instances/README.md)")
     got = e.get("input") if kind != "missing" else None
     if kind == "missing":
@@ -240,53 +283,208 @@ def _check_size(path: Path, what: str, limit: int = MAX_FILE_BYTES) -> None:
                                fix=f"this file must be under {limit / 1e6:,.0f} MB")
 
 
-class _Table:
-    """A CSV table read as strings, with typed, validated column access."""
+@dataclass(frozen=True)
+class _Source:
+    """Where a table comes from: a CSV file, or a GIS file and (optionally) its layer."""
 
-    def __init__(self, path: Path, what: str, required: list[str], optional: list[str]) -> None:
+    path: Path
+    layer: str | None = None
+
+
+#: coordinate column names (case-insensitive): lon/lat in degrees, or x/y in files.crs
+_LONLAT = ("lon", "lat")
+_XY = ("x", "y")
+#: difflib ratio from which an unused column is taken for a misspelt column of the table
+NEAR_MISS = 0.8
+
+
+def _read_csv(path: Path, what: str) -> tuple[list[str], list[list[str]]]:
+    """Header and non-blank rows of a UTF-8 CSV file, as strings (at most MAX_VILLAGES)."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh)
+            header = next(reader, None)
+            if header is None:
+                raise InstanceError.at(path, what, "empty file",
+                                       fix="write a header row and one row per item")
+            rows: list[list[str]] = []
+            for row in reader:
+                if not row or all(not c.strip() for c in row):
+                    continue
+                if len(rows) >= MAX_VILLAGES:
+                    raise InstanceError.at(path, what, f"more than {MAX_VILLAGES} rows",
+                                           fix="split the county into several instances")
+                rows.append(row)
+    except UnicodeDecodeError:
+        raise InstanceError.at(path, what, "not a UTF-8 CSV file",
+                               fix="save the table as UTF-8 CSV") from None
+    except OSError as exc:
+        raise InstanceError.at(path, what, f"cannot read the file ({exc.strerror or exc})",
+                               fix="check the file's permissions") from None
+    except csv.Error as exc:
+        raise InstanceError.at(path, what, f"malformed CSV ({exc})",
+                               fix="save the table as CSV") from None
+    return header, rows
+
+
+def _near_miss(col: str, candidates: list[str]) -> str | None:
+    """The candidate ``col`` is probably a misspelling of (case-insensitive), or None."""
+    low = {c.lower(): c for c in candidates}
+    hit = difflib.get_close_matches(col.lower(), list(low), n=1, cutoff=NEAR_MISS)
+    return low[hit[0]] if hit else None
+
+
+class _Table:
+    """One table as header + string rows, from a CSV file or a GIS point layer, validated by
+    the same code: typed column access, and each row's lon/lat in degrees WGS84.
+
+    Columns the table does not use are ignored with one warning; an unused column that is a
+    near-miss of a column the table uses but lacks is refused (a misspelt column would
+    otherwise be ignored silently and change the answer). Coordinates of a CSV come from
+    ``lon``/``lat`` (degrees) or ``x``/``y`` columns (any case) in ``crs`` (None: lon/lat
+    WGS84); those of a layer from its Point geometries, in the layer's CRS.
+    """
+
+    def __init__(self, src: _Source, what: str, required: list[str], optional: list[str],
+                 crs: CRS | None = None) -> None:
+        path = src.path
         _check_size(path, what)
         self.path = path
-        try:
-            with path.open(newline="", encoding="utf-8-sig") as fh:
-                reader = csv.reader(fh)
-                header = next(reader, None)
-                if header is None:
-                    raise InstanceError.at(path, what, "empty file",
-                                           fix="write a header row and one row per item")
-                self.rows: list[list[str]] = []
-                for row in reader:
-                    if not row or all(not c.strip() for c in row):
-                        continue
-                    if len(self.rows) >= MAX_VILLAGES:
-                        raise InstanceError.at(path, what, f"more than {MAX_VILLAGES} rows",
-                                               fix="split the county into several instances")
-                    self.rows.append(row)
-        except UnicodeDecodeError:
-            raise InstanceError.at(path, what, "not a UTF-8 CSV file",
-                                   fix="save the table as UTF-8 CSV") from None
-        except OSError as exc:
-            raise InstanceError.at(path, what, f"cannot read the file ({exc.strerror or exc})",
-                                   fix="check the file's permissions") from None
-        except csv.Error as exc:
-            raise InstanceError.at(path, what, f"malformed CSV ({exc})",
-                                   fix="save the table as CSV") from None
+        kind = layer_kind(path)
+        self._features: list[str] | None = None
+        pair: tuple[str, str] | None = None
+        if kind is None:
+            if src.layer is not None:
+                raise InstanceError.at(path, f"{what}.layer", "a CSV file has no layers",
+                                       got=src.layer, fix="remove layer, or name a GeoPackage,"
+                                       " GeoJSON or Shapefile")
+            self.where: object = path
+            header, self.rows = _read_csv(path, what)
+        else:
+            layer = read_point_layer(path, what, src.layer, crs, max_rows=MAX_VILLAGES)
+            self.where = layer.label
+            header, self.rows = layer.header, layer.rows
+            self._features = layer.features
+            self.lon, self.lat = layer.lon, layer.lat
         self.header = [h.strip() for h in header]
+        for i, col in enumerate(self.header):
+            if not col:
+                raise InstanceError.at(self.where, f"column {i + 1}", "column without a name",
+                                       fix="name the column or delete it")
+        if kind is None:
+            pair = self._coordinate_columns()
+        known = required + optional
+        absent = [c for c in known if c not in self.header]
+        if kind is None and pair is None:
+            absent += list(_LONLAT)
+        ignored = []
         for col in self.header:
-            if col not in required and col not in optional:
-                raise InstanceError.at(path, col, "unknown column",
-                                       fix=f"expected columns: {', '.join(required + optional)}")
+            if col in known or (pair is not None and col in pair):
+                continue
+            close = None if col.lower() in _LONLAT + _XY else _near_miss(col, absent)
+            if close is not None:
+                raise InstanceError.at(self.where, col, "unknown column",
+                                       fix=f"did you mean {close!r}? rename it (a misspelt "
+                                           "column would be ignored and change the answer)")
+            ignored.append(col)
         for col in required:
             if col not in self.header:
-                raise InstanceError.at(path, col, "missing column",
-                                       fix="add the column (see instances/README.md)")
+                short = " (Shapefile field names are cut to 10 characters: use a GeoPackage)"
+                raise InstanceError.at(self.where, col, "missing column",
+                                       fix="add the column (see instances/README.md)"
+                                       + (short if kind == "Shapefile" else ""))
+        if pair is None and kind is None:
+            raise InstanceError.at(self.where, "lon", "missing column",
+                                   fix="add lon and lat columns (degrees WGS84), or x and y "
+                                       "columns and crs under [files] (see instances/README.md)")
         if len(set(self.header)) != len(self.header):
-            raise InstanceError.at(path, "header", "duplicate column names", got=self.header,
-                                   fix="name every column once")
+            raise InstanceError.at(self.where, "header", "duplicate column names",
+                                   got=self.header, fix="name every column once")
+        if ignored:
+            logger.warning("%s: ignored columns %s (not used by coldchain)", self.where,
+                           ", ".join(ignored))
         self.index = {c: i for i, c in enumerate(self.header)}
         for n, row in enumerate(self.rows):
             if len(row) != len(self.header):
-                raise InstanceError.at(path, f"row {n + 2}", "wrong number of fields",
+                raise InstanceError.at(self.where, self.row(n), "wrong number of fields",
                                        got=len(row), fix=f"every row needs {len(self.header)}")
+        if pair is not None:
+            self.lon, self.lat = self._csv_lonlat(pair, crs)
+
+    def row(self, n: int) -> str:
+        """How messages name row ``n`` (0-based): ``row 2`` of a CSV (its line, after the
+        header), ``feature 1`` of a layer (the feature's FID, as QGIS shows it)."""
+        return f"row {n + 2}" if self._features is None else self._features[n]
+
+    def _coordinate_columns(self) -> tuple[str, str] | None:
+        """The header's (x, y) coordinate columns: lon/lat or x/y, in any case; None when
+        neither pair is complete."""
+        low: dict[str, str] = {}
+        for col in self.header:
+            key = col.lower()
+            if key in _LONLAT + _XY:
+                if key in low:
+                    raise InstanceError.at(self.where, "header", "duplicate column names",
+                                           got=[low[key], col], fix="name every column once")
+                low[key] = col
+        has_ll = all(c in low for c in _LONLAT)
+        has_xy = all(c in low for c in _XY)
+        if has_ll and has_xy:
+            raise InstanceError.at(self.where, low["x"], "both lon/lat and x/y columns",
+                                   fix="keep one pair: lon/lat in degrees, or x/y in files.crs")
+        if has_ll:
+            return low["lon"], low["lat"]
+        if has_xy:
+            return low["x"], low["y"]
+        for a, b in (_XY, ("y", "x"), _LONLAT, ("lat", "lon")):
+            if a in low:
+                raise InstanceError.at(self.where, b, "missing column",
+                                       fix=f"{low[a]!r} needs its partner column {b!r}")
+        return None
+
+    def _csv_lonlat(self, pair: tuple[str, str],
+                    crs: CRS | None) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's lon/lat in degrees WGS84 from the coordinate columns ``pair``."""
+        xcol, ycol = pair
+        n_rows = len(self.rows)
+        if xcol.lower() == "lon":
+            if crs is not None and crs.is_projected:
+                raise InstanceError.at(self.where, xcol, "lon/lat columns hold degrees, but "
+                                       "files.crs is a projected CRS", got=crs_label(crs),
+                                       fix="name the columns x and y (easting, northing in "
+                                           "files.crs), or remove crs from [files]")
+            xs, ys = [], []
+            for n in range(n_rows):
+                xs.append(self.number(n, xcol, lo=-180, hi=180))
+                ys.append(self.number(n, ycol, lo=-90, hi=90))
+        else:
+            xs = [self.number(n, xcol) for n in range(n_rows)]
+            ys = [self.number(n, ycol) for n in range(n_rows)]
+        x, y = np.array(xs, dtype=float), np.array(ys, dtype=float)
+        if crs is None:
+            bad = first_bad_point(x, y)
+            if bad is not None:
+                col = xcol if abs(x[bad]) > 180 else ycol
+                raise InstanceError.at(self.where, f"{self.row(bad)}.{col}",
+                                       "x/y are not lon/lat degrees and [files] names no crs",
+                                       got=float(x[bad] if col == xcol else y[bad]),
+                                       fix='add crs = "EPSG:...." under [files] of '
+                                           'instance.toml: the CRS of the x/y columns, '
+                                           'e.g. "EPSG:4545"')
+            if xcol.lower() == "x":
+                logger.info("%s: x/y read as lon/lat degrees WGS84 ([files] names no crs)",
+                            self.where)
+            return x, y
+        lon, lat = to_wgs84(crs, x, y)
+        bad = first_bad_point(lon, lat)
+        if bad is not None:
+            col = xcol if not (np.isfinite(lon[bad]) and abs(lon[bad]) <= 180) else ycol
+            raise InstanceError.at(self.where, f"{self.row(bad)}.{col}",
+                                   f"does not convert from {crs_label(crs)} to lon/lat",
+                                   got=(float(x[bad]), float(y[bad])),
+                                   fix="check the x/y values and files.crs (x is the "
+                                       "easting, y the northing)")
+        return lon, lat
 
     def has(self, col: str) -> bool:
         return col in self.index
@@ -294,34 +492,34 @@ class _Table:
     def text(self, n: int, col: str, default: str | None = None) -> str:
         if col not in self.index:
             if default is None:  # pragma: no cover - required columns are checked
-                raise InstanceError.at(self.path, col, "missing column")
+                raise InstanceError.at(self.where, col, "missing column")
             return default
         value = self.rows[n][self.index[col]].strip()
         if not value and default is None:
-            raise InstanceError.at(self.path, f"row {n + 2}.{col}", "empty value",
+            raise InstanceError.at(self.where, f"{self.row(n)}.{col}", "empty value",
                                    fix="fill in the value")
         return value or (default or "")
 
     def number(self, n: int, col: str, *, lo: float | None = None, hi: float | None = None,
                default: float | None = None, integer: bool = False) -> float:
         raw = self.text(n, col, None if default is None else str(default))
-        field = f"row {n + 2}.{col}"
+        field = f"{self.row(n)}.{col}"
         try:
             value = float(raw)
         except ValueError:
-            raise InstanceError.at(self.path, field, "not a number", got=raw,
+            raise InstanceError.at(self.where, field, "not a number", got=raw,
                                    fix="write a plain number") from None
         if not math.isfinite(value):
-            raise InstanceError.at(self.path, field, "not a finite number", got=raw,
+            raise InstanceError.at(self.where, field, "not a finite number", got=raw,
                                    fix="write a finite number")
         if integer and value != int(value):
-            raise InstanceError.at(self.path, field, "must be a whole number", got=raw,
+            raise InstanceError.at(self.where, field, "must be a whole number", got=raw,
                                    fix="write an integer")
         if lo is not None and value < lo:
-            raise InstanceError.at(self.path, field, f"must be >= {lo:g}", got=value,
+            raise InstanceError.at(self.where, field, f"must be >= {lo:g}", got=value,
                                    fix="correct the value")
         if hi is not None and value > hi:
-            raise InstanceError.at(self.path, field, f"must be <= {hi:g}", got=value,
+            raise InstanceError.at(self.where, field, f"must be <= {hi:g}", got=value,
                                    fix="correct the value")
         return value
 
@@ -331,23 +529,22 @@ class _Table:
             return True
         if raw in ("0", "false", "no", ""):
             return False
-        raise InstanceError.at(self.path, f"row {n + 2}.{col}", "not a yes/no flag", got=raw,
-                               fix="write 1 or 0")
+        raise InstanceError.at(self.where, f"{self.row(n)}.{col}", "not a yes/no flag",
+                               got=raw, fix="write 1 or 0")
 
     def lonlat(self, n: int) -> tuple[float, float]:
-        lon = self.number(n, "lon", lo=-180, hi=180)
-        lat = self.number(n, "lat", lo=-90, hi=90)
-        return lon, lat
+        """Row ``n``'s position, degrees WGS84."""
+        return float(self.lon[n]), float(self.lat[n])
 
 
-def _read_villages(path: Path, seasons: list[str]) -> tuple[Village, ...]:
+def _read_villages(src: _Source, seasons: list[str], crs: CRS | None) -> tuple[Village, ...]:
     season_cols = [f"orders_per_day_{s}" for s in seasons] + [
         f"produce_kg_per_day_{s}" for s in seasons
     ]
-    t = _Table(path, "villages", ["id", "name", "lon", "lat", "households", *season_cols],
-               ["township", "township_code", "has_pickup_point"])
+    t = _Table(src, "villages", ["id", "name", "households", *season_cols],
+               ["township", "township_code", "has_pickup_point"], crs)
     if not t.rows:
-        raise InstanceError.at(path, "villages", "no villages", fix="add one row per village")
+        raise InstanceError.at(t.where, "villages", "no villages", fix="add one row per village")
     out = []
     for n in range(len(t.rows)):
         lon, lat = t.lonlat(n)
@@ -367,13 +564,12 @@ def _read_villages(path: Path, seasons: list[str]) -> tuple[Village, ...]:
     return tuple(out)
 
 
-def _read_cold_stores(path: Path) -> tuple[ColdStoreSite, ...]:
-    t = _Table(path, "cold_store_sites",
-               ["id", "name", "lon", "lat", "module_capacity_t", "max_modules",
-                "opening_cost_yuan"],
-               ["module_cost_yuan_per_season", "existing", "existing_modules", "power"])
+def _read_cold_stores(src: _Source, crs: CRS | None) -> tuple[ColdStoreSite, ...]:
+    t = _Table(src, "cold_store_sites",
+               ["id", "name", "module_capacity_t", "max_modules", "opening_cost_yuan"],
+               ["module_cost_yuan_per_season", "existing", "existing_modules", "power"], crs)
     if not t.rows:
-        raise InstanceError.at(path, "cold_store_sites", "no sites",
+        raise InstanceError.at(t.where, "cold_store_sites", "no sites",
                                fix="add at least the hub's site")
     out = []
     for n in range(len(t.rows)):
@@ -382,7 +578,7 @@ def _read_cold_stores(path: Path) -> tuple[ColdStoreSite, ...]:
         existing_modules = int(t.number(n, "existing_modules", lo=0, hi=10_000, default=0,
                                         integer=True))
         if existing_modules > max_modules:
-            raise InstanceError.at(path, f"row {n + 2}.existing_modules",
+            raise InstanceError.at(t.where, f"{t.row(n)}.existing_modules",
                                    f"exceeds max_modules ({max_modules})", got=existing_modules,
                                    fix="raise max_modules or lower existing_modules")
         out.append(ColdStoreSite(
@@ -401,9 +597,9 @@ def _read_cold_stores(path: Path) -> tuple[ColdStoreSite, ...]:
     return tuple(out)
 
 
-def _read_pickup_sites(path: Path) -> tuple[PickupSite, ...]:
-    t = _Table(path, "pickup_sites", ["id", "name", "lon", "lat", "opening_cost_yuan"],
-               ["existing", "village_id", "setup_cost_yuan"])
+def _read_pickup_sites(src: _Source, crs: CRS | None) -> tuple[PickupSite, ...]:
+    t = _Table(src, "pickup_sites", ["id", "name", "opening_cost_yuan"],
+               ["existing", "village_id", "setup_cost_yuan"], crs)
     out = []
     for n in range(len(t.rows)):
         lon, lat = t.lonlat(n)
@@ -423,7 +619,7 @@ def _read_pickup_sites(path: Path) -> tuple[PickupSite, ...]:
 def _power_class(t: _Table, n: int) -> str:
     value = t.text(n, "power", "grid") or "grid"
     if not value.replace("_", "").replace("-", "").isalnum():
-        raise InstanceError.at(t.path, f"row {n + 2}.power", "not a power class name",
+        raise InstanceError.at(t.where, f"{t.row(n)}.power", "not a power class name",
                                got=value, fix="write a word such as grid or rural")
     return value
 
@@ -436,9 +632,10 @@ def _optional(t: _Table, n: int, col: str) -> float | None:
 
 
 def read_instance(path: str | Path) -> Instance:
-    """Read and validate an instance TOML file and the CSV tables it names.
+    """Read and validate an instance TOML file and the tables (CSV or GIS layers) it names.
 
-    ``path`` may be the TOML file or a directory holding ``instance.toml``.
+    ``path`` may be the TOML file or a directory holding ``instance.toml``. Coordinates are
+    converted once, here, to lon/lat degrees WGS84.
     Raises :class:`InstanceError` (one line naming file, field and fix) on any problem.
     """
     p = Path(path)
@@ -493,9 +690,14 @@ def read_instance(path: str | Path) -> Instance:
                                    fix="give each scenario its share of the season's days")
     base = p.parent
     season_ids = [s.id for s in doc.seasons]
-    villages = _read_villages(base / doc.files.villages, season_ids)
-    stores = _read_cold_stores(base / doc.files.cold_store_sites)
-    pickups = _read_pickup_sites(base / doc.files.pickup_sites)
+    files = doc.files
+    crs = None if files.crs is None else parse_crs(p, "files.crs", files.crs)
+    villages = _read_villages(_Source(base / files.villages.path, files.villages.layer),
+                              season_ids, crs)
+    stores = _read_cold_stores(_Source(base / files.cold_store_sites.path,
+                                       files.cold_store_sites.layer), crs)
+    pickups = _read_pickup_sites(_Source(base / files.pickup_sites.path,
+                                         files.pickup_sites.layer), crs)
     network_path = Path(os.path.normpath(base / doc.files.network))
     try:
         network_path.stat()
