@@ -15,6 +15,7 @@ from pathlib import Path
 from hypothesis import event, given
 from hypothesis import strategies as st
 
+from tests.reliability._doors import TALLY
 from tests.reliability._harness import assert_clean_failure, copy_tiny, fuzz_settings, run_cli
 from tests.reliability._mutations import Mutation, mutate, mutate_csv, mutate_network, mutate_toml
 
@@ -45,12 +46,15 @@ def _check_case(d: Path, muts: list[Mutation]) -> None:
     expect = _expectation(muts)
     label = " + ".join(f"{m.kind}({m.detail})" for m in muts)
     rc, _, err = run_cli(["validate", str(d)])
+    door = f"instance ({muts[0].kind.split('.')[0]})"
     if rc != 0:
+        TALLY[(door, f"exit {rc}")] += 1
         assert_clean_failure(rc, err, codes=(2,))
         assert expect != "same", f"{label}: refused an equivalent input: {err}"
         event(f"{muts[0].kind}: refused by validate")
         return
     rc, out, err = run_cli(["solve", str(d), *SOLVE])
+    TALLY[(door, f"exit {rc}")] += 1
     if rc != 0:
         assert_clean_failure(rc, err)
         assert expect != "same", f"{label}: refused an equivalent input: {err}"
