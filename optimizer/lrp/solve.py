@@ -485,7 +485,8 @@ def _solve_set(
                 lam[j] = lam[j] * 1.2 + unit * excess / int(ctx.depot_capacity[d])
             elif lam[j] > 0 and excess < -int(ctx.demand.max()):
                 lam[j] *= 0.7
-        gap = _gap_repair(ctx, depots, sol, seconds=min(1.0, max(0.3, share * 0.1)))
+        # the repairs' MIPs get 0.3-1 s, never more than the set has left (tight limits)
+        gap = _gap_repair(ctx, depots, sol, seconds=_mip_s(share, t_end))
         for plan in (fixed, gap):
             if plan is not None:
                 pool.update(cs for _, cs in plan)
@@ -493,7 +494,7 @@ def _solve_set(
                 if cost < best[0]:
                     best = (cost, plan)
         # exact recombination of this worker's routes on the open depots
-        sp = _set_partition(ctx, sorted(pool), seconds=min(1.0, max(0.3, share * 0.1)),
+        sp = _set_partition(ctx, sorted(pool), seconds=_mip_s(share, t_end),
                             per_route=len(depots), allowed=depots)
         if sp is not None:
             spc = _plan_cost(ctx, depots, sp[2])
@@ -519,6 +520,12 @@ def _solve_set(
                     if pc < best[0]:
                         best = (pc, pol)
     return _SetResult(depots, best[0], best[1], runs, frozenset(pool))
+
+
+def _mip_s(share: float, t_end: float) -> float:
+    """Seconds for one of a set's repair MIPs: a tenth of the chunk's share within 0.3-1 s,
+    but at most what is left before ``t_end`` (at least 0.05 s)."""
+    return min(1.0, max(0.3, share * 0.1), max(0.05, t_end - time.perf_counter()))
 
 
 # ---- route pool: set partitioning with depot choice -----------------------------------
@@ -705,9 +712,17 @@ def solve_lrp(
             log.debug("set partitioning improved %.0f -> %.0f", best[0], sp[0])
             best = (float(sp[0]), sp[1], sp[2])
 
+    def evaluate(sets: list[tuple[int, ...]]) -> None:
+        # in waves of `jobs` sets; a new wave only while more than the intensification's
+        # share of the limit is left (a set's run can outlast eval_s by its repair MIPs)
+        for i in range(0, len(sets), jobs):
+            if results and left() < (1.0 - SCREEN_SHARE) * time_limit_s:
+                log.debug("screening stopped after %d sets (%.1f s left)", len(results), left())
+                return
+            absorb(run_many([(s, eval_s, seed, eval_iters, 2, None) for s in sets[i:i + jobs]]))
+
     try:
-        first = ranked[:n_first]
-        absorb(run_many([(s, eval_s, seed, eval_iters, 2, None) for s in first]))
+        evaluate(ranked[:n_first])
         # neighbourhood of the two best evaluated sets, best estimates first
         if n_more > 0:
             top = sorted(results.values(), key=lambda r: (r.cost, r.depots))[:2]
@@ -719,7 +734,7 @@ def solve_lrp(
                     if est[s] < math.inf and s not in results}
             more = sorted(cand, key=lambda s: (est[s], s))[:n_more]
             if more:
-                absorb(run_many([(s, eval_s, seed, eval_iters, 2, None) for s in more]))
+                evaluate(more)
         recombine(min(sp_s, left() * 0.1))
         if best[0] == math.inf:
             raise InfeasibleError(f"{inst.name}: no feasible plan found in {time_limit_s:g} s")

@@ -9,7 +9,9 @@ room for a loaded CI machine.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -194,3 +196,125 @@ def test_solve_honours_time_limit(warm: None, tiny) -> None:
     _within(time.perf_counter() - t0, limit)
     assert res.day.checked
     assert res.day.solver_status
+
+
+# ---- every command honours --time-limit on a slow instance and writes its best plan -------
+def _cli_within(argv: list[str], limit: float) -> float:
+    """Run ``coldchain ARGV`` in-process; assert exit 0 within 1.1 x limit + 1 s (the
+    issue's tolerance: the process start is not counted, reading the file and writing the
+    result are). Returns the wall seconds."""
+    t0 = time.perf_counter()
+    rc, out, err = run_cli(argv)
+    wall = time.perf_counter() - t0
+    assert rc == 0, err
+    assert wall <= limit * 1.1 + 1.0, f"{wall:.2f} s for a {limit:g} s limit: {out}"
+    return wall
+
+
+def _prodhon_200_20(path: Path) -> Path:
+    """A 200-customer, 20-depot CLRP in the Prodhon layout with real-valued costs (flag 1):
+    the shape on which --time-limit 30 used to run past 300 s (2^20 depot sets screened)."""
+    rng = np.random.default_rng(20)
+    n, m = 200, 20
+    rows = [str(n), str(m), ""]
+    rows += [f"{x:.3f}\t{y:.3f}" for x, y in rng.uniform(0, 50, (m, 2))] + [""]
+    rows += [f"{x:.3f}\t{y:.3f}" for x, y in rng.uniform(0, 50, (n, 2))] + ["", "70", ""]
+    rows += [str(c) for c in rng.integers(400, 800, m)] + [""]
+    rows += [str(d) for d in rng.integers(11, 21, n)] + [""]
+    rows += [str(c) for c in rng.integers(5000, 15000, m)] + ["", "1000", "", "1"]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_lrp_200_customers_20_depots_honours_its_limit(tmp_path: Path) -> None:
+    from optimizer.formats.prodhon import read_prodhon
+    from optimizer.lrp.verify import verify_lrp
+
+    f = _prodhon_200_20(tmp_path / "c200-20.dat")
+    out = tmp_path / "plan.json"
+    _cli_within(["lrp", str(f), "--time-limit", "6", "--jobs", "2", "--out", str(out)], 6)
+    plan = json.loads(out.read_text())
+    routes = [(r["depot"], r["customers"]) for r in plan["routes"]]
+    cost = verify_lrp(read_prodhon(f), plan["open_depots"], routes)
+    assert cost.total == pytest.approx(plan["objective"])
+
+
+def _random_cvrp(path: Path, n: int = 400) -> Path:
+    rng = np.random.default_rng(4)
+    xy = rng.integers(0, 1000, (n + 1, 2))
+    rows = [f"NAME : r{n}", "TYPE : CVRP", f"DIMENSION : {n + 1}",
+            "EDGE_WEIGHT_TYPE : EUC_2D", "CAPACITY : 100", "NODE_COORD_SECTION"]
+    rows += [f"{i + 1} {x} {y}" for i, (x, y) in enumerate(xy)]
+    rows += ["DEMAND_SECTION", "1 0"] + [f"{i + 2} {d}" for i, d in
+                                         enumerate(rng.integers(1, 21, n))]
+    rows += ["DEPOT_SECTION", "1", "-1", "EOF"]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_route_honours_its_limit_and_writes_the_best_found(tmp_path: Path) -> None:
+    f = _random_cvrp(tmp_path / "r400.vrp")
+    sol = tmp_path / "r400.sol"
+    _cli_within(["route", str(f), "--time-limit", "3", "--out", str(sol)], 3)
+    text = sol.read_text()
+    served = sorted(int(c) for ln in text.splitlines() if ln.startswith("Route")
+                    for c in ln.split(":", 1)[1].split())
+    assert served == list(range(1, 401))
+    assert re.search(r"^Cost:? \d+", text, re.M)
+
+
+def _random_cap(path: Path, m: int = 50, n: int = 500) -> Path:
+    rng = np.random.default_rng(5)
+    demand = rng.integers(5, 50, n)
+    rows = [f"{m} {n}"] + [f"{c} {f}" for c, f in zip(rng.integers(600, 1500, m),
+                                                      rng.integers(5000, 20000, m),
+                                                      strict=True)]
+    for d in demand:
+        rows += [str(d), " ".join(f"{c:.2f}" for c in rng.uniform(1, 100, m) * d)]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_locate_honours_its_limit_and_writes_the_best_found(tmp_path: Path) -> None:
+    f = _random_cap(tmp_path / "capr.txt")
+    out = tmp_path / "capr.json"
+    _cli_within(["locate", str(f), "--format", "orlib-cap", "--time-limit", "3",
+                 "--out", str(out)], 3)
+    res = json.loads(out.read_text())
+    assert res["objective"] is not None and res["open"], res
+
+
+def test_solve_honours_its_limits_stage_by_stage(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``coldchain solve`` on the Xiuwen instance: each routing solve stays within its share
+    of ``--time-limit`` and each location solve within ``--location-time`` (1.1 x + 1 s;
+    building a location model for 126 villages is part of its stage)."""
+    from optimizer.formats.instance_toml import read_instance
+    from optimizer.instance import default_instance_dir
+    from optimizer.limits import Limits
+    from optimizer.planning import day, planner
+
+    stages: list[tuple[str, float, float]] = []
+
+    def timed(name: str, fn: object, limit_of: object) -> object:
+        def run(*args: object, **kwargs: object) -> object:
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)  # type: ignore[operator]
+            finally:
+                stages.append((name, time.perf_counter() - t0,
+                               limit_of(kwargs)))  # type: ignore[operator]
+        return run
+
+    monkeypatch.setattr(day, "solve_routing", timed(
+        "routing", day.solve_routing, lambda kw: kw["time_limit_s"]))
+    for name in ("locate_cold_stores", "choose_pickup_points"):
+        monkeypatch.setattr(planner, name, timed(name, getattr(planner, name),
+                                                 lambda kw: kw["time_limit_s"]))
+    inst = read_instance(default_instance_dir())
+    res = planner.plan(inst, limits=Limits(time_s=2.0), location_time_s=2.0, iterations=1,
+                       jobs=1)
+    assert res.result.outcomes  # re-checked by the plan-level checker inside plan()
+    kinds = {name for name, _, _ in stages}
+    assert kinds >= {"routing", "locate_cold_stores", "choose_pickup_points"}, kinds
+    late = [(n, round(w, 2), lim) for n, w, lim in stages if w > 1.1 * lim + 1.0]
+    assert not late, late
