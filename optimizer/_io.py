@@ -38,6 +38,12 @@ _FIX = "choose a writable output directory with free space"
 _SIDE_FILES = ("-journal", "-wal", "-shm")
 
 
+def os_reason(exc: BaseException) -> str:
+    """Why a path could not be used: the OS's words (``File name too long``), or the
+    exception's text for a path Python refuses itself (``embedded null byte``)."""
+    return getattr(exc, "strerror", None) or str(exc)
+
+
 def temp_path(path: str | os.PathLike[str], suffix: str = ".tmp") -> Path:
     """A fresh hidden temp-file name beside ``path``: ``.NAME.PID.HEX{suffix}``.
 
@@ -252,5 +258,5 @@ def locked_dir(path: str | os.PathLike[str], *, wait_s: float = 600.0,
         os.close(fd)  # releases the lock
 
 
-__all__ = ["atomic_dir", "atomic_path", "locked_dir", "remove_stale_temps", "temp_path",
-           "write_bytes", "write_csv", "write_json", "write_text"]
+__all__ = ["atomic_dir", "atomic_path", "locked_dir", "os_reason", "remove_stale_temps",
+           "temp_path", "write_bytes", "write_csv", "write_json", "write_text"]

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from optimizer._io import os_reason
 from optimizer.errors import InstanceError
 from optimizer.formats._gis import (
     crs_label,
@@ -265,8 +266,8 @@ def _check_size(path: Path, what: str, limit: int = MAX_FILE_BYTES) -> None:
         path.stat()
     except FileNotFoundError:
         pass
-    except OSError as exc:  # name too long, permission denied on a folder, a loop...
-        raise InstanceError.at(path, what, f"cannot access the file ({exc.strerror or exc})",
+    except (OSError, ValueError) as exc:  # too long, a NUL, no permission, a loop...
+        raise InstanceError.at(path, what, f"cannot access the file ({os_reason(exc)})",
                                fix="check the path (relative to the instance TOML)") from None
     if not path.exists():
         raise InstanceError.at(path, what, "file not found",
@@ -314,6 +315,13 @@ def _read_csv(path: Path, what: str) -> tuple[list[str], list[list[str]]]:
                 if len(rows) >= MAX_VILLAGES:
                     raise InstanceError.at(path, what, f"more than {MAX_VILLAGES} rows",
                                            fix="split the county into several instances")
+                bad = next((c for c in row if not c.isprintable()), None)
+                if bad is not None:
+                    ch = next(ch for ch in bad if not ch.isprintable())
+                    raise InstanceError.at(path, f"line {reader.line_num}",
+                                           f"a control character {ch!r} in a cell",
+                                           got=bad[:40], fix="remove it (save the table as "
+                                           "plain UTF-8 CSV)")
                 rows.append(row)
     except UnicodeDecodeError:
         raise InstanceError.at(path, what, "not a UTF-8 CSV file",
@@ -703,9 +711,9 @@ def read_instance(path: str | Path) -> Instance:
         network_path.stat()
     except FileNotFoundError:
         pass
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # too long, a NUL, no permission...
         raise InstanceError.at(p, "files.network", f"cannot access the network file "
-                               f"({exc.strerror or exc})", got=_short(doc.files.network),
+                               f"({os_reason(exc)})", got=_short(doc.files.network),
                                fix="check the path (relative to the instance TOML)") from None
     if not network_path.exists():
         raise InstanceError.at(p, "files.network", "network file not found",

@@ -15,6 +15,7 @@ import networkx as nx
 import numpy as np
 import shapely
 
+from optimizer._io import os_reason
 from optimizer.errors import NetworkError
 
 from ._network import (
@@ -71,9 +72,9 @@ def load_network(path: str | Path, *, name: str | None = None) -> RoadNetwork:
         p.stat()
     except FileNotFoundError:
         pass
-    except OSError as exc:  # name too long, a symlink loop, permission denied...
+    except (OSError, ValueError) as exc:  # too long, a NUL, a link loop, no access
         raise NetworkError.at(source[:200], None, f"cannot access the file "
-                              f"({exc.strerror or exc})", fix="check the path") from None
+                              f"({os_reason(exc)})", fix="check the path") from None
     if not p.exists():
         raise NetworkError.at(source, None, "file not found", fix="check the path")
     if p.is_dir():

@@ -180,6 +180,8 @@ def mutate_csv(data: st.DataObject, d: Path) -> Mutation:
                                                 header[(c + 1) % len(header)]]))
         detail = f"{name}:{col}->{rows[0][c]!r}"
         expect = "any" if rows[0][c] == " " + col else "reject"
+        if rows[0][c] == col.upper() and col in ("lon", "lat"):
+            expect = "same"  # coordinate columns are read in any case (QGIS writes X/Y)
     elif op == "short_row":
         rows[r] = rows[r][:-1]
         detail, expect = f"{name} row {r} short", "reject"
@@ -230,6 +232,8 @@ def _raw(data: st.DataObject, path: Path, what: str) -> Mutation:
     elif op == "nul":
         k = data.draw(st.integers(0, len(body)))
         out = body[:k] + b"\x00" + body[k:]
+        if what == "net":  # GDAL's GeoJSON reader skips a NUL ("\x00Feature" is a Feature)
+            expect = "any"
     elif op == "truncate":
         k = data.draw(st.integers(0, len(body) - 1))
         out, expect = body[:k], "any"

@@ -198,3 +198,23 @@ def test_generate_refuses_a_name_that_is_not_a_folder(tmp_path: Path) -> None:
     _refused(["generate", "--name", ".", "--out-dir", str(tmp_path)], "--name: not a plain "
              "folder name")
     assert not (tmp_path / "instances").exists()
+
+
+def test_control_character_in_a_csv_cell_is_refused(tmp_path: Path) -> None:
+    """Was: an id '\\x00cs-east' accepted (found by the long fuzz run)."""
+    d = copy_tiny(tmp_path / "t")
+    p = d / "cold_store_sites.csv"
+    p.write_text(p.read_text().replace("cs-east", "\x00cs-east", 1))
+    rc, _, err = run_cli(["validate", str(d)])
+    assert "line 3: a control character '\\x00' in a cell" in \
+        assert_clean_failure(rc, err, codes=(2,))
+
+
+def test_nul_in_a_file_name_is_refused(tmp_path: Path) -> None:
+    """Was: internal error ValueError 'embedded null byte' for files.network = "\\u0000"."""
+    d = copy_tiny(tmp_path / "t")
+    p = d / "instance.toml"
+    p.write_text(p.read_text().replace('"network.geojson"', '"\\u0000"'))
+    rc, _, err = run_cli(["validate", str(d)])
+    assert "files.network: cannot access the network file (embedded null byte)" in \
+        assert_clean_failure(rc, err, codes=(2,))
