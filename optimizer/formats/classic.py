@@ -1,4 +1,4 @@
-"""Classic VRP benchmark files (Solomon VRPTW, VRPLIB CVRP/VRPTW) via the ``vrplib`` package.
+"""Classic VRP benchmark files: Solomon VRPTW (parsed here) and VRPLIB (the dialect reader).
 
 Readers return a :class:`RoutingProblem` whose objective is the total distance:
 
@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import vrplib
 
 from optimizer._io import write_text
 from optimizer.errors import InstanceError
@@ -42,24 +41,6 @@ MAX_FILE_BYTES = 512 * 1024**2
 def infer_format(path: str | os.PathLike[str]) -> str:
     """``solomon`` for ``.txt`` files, ``vrplib`` otherwise."""
     return "solomon" if Path(path).suffix.lower() == ".txt" else "vrplib"
-
-
-def _read(path: str | os.PathLike[str], fmt: str) -> dict[str, Any]:
-    p = Path(path)
-    if not p.is_file():
-        what = "not a regular file" if p.exists() else "file not found"
-        raise InstanceError.at(p, None, what, fix="check the path")
-    if p.stat().st_size > MAX_FILE_BYTES:
-        raise InstanceError.at(p, None, f"file too large ({p.stat().st_size / 1e6:,.0f} MB)",
-                               fix=f"{fmt} files must be under {MAX_FILE_BYTES / 1e6:,.0f} MB")
-    try:
-        return vrplib.read_instance(p, instance_format=fmt)
-    except Exception as exc:  # vrplib raises many types on malformed input
-        first = (str(exc).splitlines() or [""])[0][:200]
-        raise InstanceError.at(
-            p, None, f"cannot parse as a {fmt} file: {type(exc).__name__}: {first}",
-            fix=f"pass a valid {fmt} file or choose --format",
-        ) from exc
 
 
 #: the largest magnitude of a Solomon number (scaled x1000 and summed, far inside int64)
