@@ -606,6 +606,10 @@ def validate_site_ids(result: PlanningResult, instance: Instance, *,
             need(season, seasons, f"{at}.facilities.modules.{season}", "season")
             for sid in mods:
                 need(sid, stores, f"{at}.facilities.modules.{season}.{sid}", "cold-store site")
+        for season, mods in f.leased.items():
+            need(season, seasons, f"{at}.facilities.leased.{season}", "season")
+            for sid in mods:
+                need(sid, stores, f"{at}.facilities.leased.{season}.{sid}", "cold-store site")
         for j, p in enumerate(f.pickup_points):
             need(p, pickups, f"{at}.facilities.pickup_points[{j}]", "pickup site")
         for vid, shares in f.produce_to_store.items():

@@ -482,7 +482,7 @@ def _solve_set(
         for j, d in enumerate(depots):
             excess = loads.get(d, 0) - int(ctx.depot_capacity[d])
             if excess > 0:
-                lam[j] = lam[j] * 1.2 + unit * excess / int(ctx.depot_capacity[d])
+                lam[j] = lam[j] * 1.2 + unit * excess / max(1, int(ctx.depot_capacity[d]))
             elif lam[j] > 0 and excess < -int(ctx.demand.max()):
                 lam[j] *= 0.7
         # the repairs' MIPs get 0.3-1 s, never more than the set has left (tight limits)

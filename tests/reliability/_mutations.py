@@ -33,7 +33,8 @@ NUMERIC_COLUMNS = {
     "produce_kg_per_day_off", "produce_kg_per_day_peak", "module_capacity_t", "max_modules",
     "opening_cost_yuan", "module_cost_yuan_per_season", "existing_modules",
 }
-OPTIONAL_NUMERIC = {"existing_modules"}  # empty means the default (0)
+#: empty means the default (0 modules; the instance's module cost)
+OPTIONAL_NUMERIC = {"existing_modules", "module_cost_yuan_per_season"}
 FLAG_COLUMNS = {"has_pickup_point", "existing"}
 ID_COLUMNS = {"id"}
 

@@ -218,3 +218,27 @@ def test_nul_in_a_file_name_is_refused(tmp_path: Path) -> None:
     rc, _, err = run_cli(["validate", str(d)])
     assert "files.network: cannot access the network file (embedded null byte)" in \
         assert_clean_failure(rc, err, codes=(2,))
+
+
+def test_prodhon_depot_of_zero_capacity_is_solved(tmp_path: Path) -> None:
+    """Was: internal error ZeroDivisionError (the depot's price step divided by 0)."""
+    f = _edit(LRP_DATA / "tiny4.dat", tmp_path / "zero.dat", 14, "20", "0")
+    rc, out, err = run_cli(["lrp", str(f), "--time-limit", "0.3", "--jobs", "1"])
+    assert rc == 0, err
+    assert "depots [1]" in out
+
+
+def test_plan_json_leased_modules_at_an_unknown_site_are_refused(tmp_path: Path) -> None:
+    """Was: internal error KeyError in the checker for a renamed site under 'leased'."""
+    d = copy_tiny(tmp_path / "tiny")
+    rc, _, err = run_cli(["solve", str(d), "--time-limit", "2", "--solution-limit", "20",
+                          "--iterations", "1", "--location-time", "1",
+                          "--out", str(tmp_path / "out")])
+    assert rc == 0, err
+    doc = json.loads((tmp_path / "out" / "plan.json").read_text())
+    fac = next(o["facilities"] for o in doc["outcomes"] if o["facilities"].get("leased"))
+    season = next(iter(fac["leased"]))
+    fac["leased"][season] = {"nowhere": 1}
+    (tmp_path / "bad.json").write_text(json.dumps(doc))
+    _refused(["check", str(d), str(tmp_path / "bad.json")],
+             f"facilities.leased.{season}.nowhere: unknown cold-store site id")
