@@ -308,6 +308,8 @@ def _read_csv(path: Path, what: str) -> tuple[list[str], list[list[str]]]:
             if header is None:
                 raise InstanceError.at(path, what, "empty file",
                                        fix="write a header row and one row per item")
+            if header:  # a file saved twice with a byte-order mark carries two of them
+                header[0] = header[0].lstrip("\ufeff")
             rows: list[list[str]] = []
             for row in reader:
                 if not row or all(not c.strip() for c in row):

@@ -10,6 +10,7 @@ import pytest
 from optimizer.errors import InstanceError
 from optimizer.formats.instance_toml import read_instance
 from optimizer.roads import load_network
+from tests.reliability._harness import TINY as TINY_DIR
 from tests.reliability._harness import assert_clean_failure, copy_tiny, run_cli
 
 
@@ -242,3 +243,11 @@ def test_plan_json_leased_modules_at_an_unknown_site_are_refused(tmp_path: Path)
     (tmp_path / "bad.json").write_text(json.dumps(doc))
     _refused(["check", str(d), str(tmp_path / "bad.json")],
              f"facilities.leased.{season}.nowhere: unknown cold-store site id")
+
+
+def test_csv_with_two_byte_order_marks_is_read(tmp_path: Path) -> None:
+    """Was: '\\ufeffid: unknown column' for a table saved twice with a BOM (long fuzz run)."""
+    d = copy_tiny(tmp_path / "t")
+    p = d / "villages.csv"
+    p.write_bytes(b"\xef\xbb\xbf\xef\xbb\xbf" + p.read_bytes())
+    assert read_instance(d).villages == read_instance(TINY_DIR).villages
