@@ -1,6 +1,6 @@
 """Two runs writing the same output folder take turns: the folder always holds one run's
 complete set of files, never a mix (optimizer._io.locked_dir). Two batches on one results
-file: tests/batch/test_batch.py."""
+file: the second is refused (here, and tests/batch/test_batch.py)."""
 
 from __future__ import annotations
 
@@ -71,3 +71,27 @@ def test_two_solves_into_one_folder_leave_one_consistent_plan(tmp_path: Path) ->
     # report.md is from the same run as plan.json
     assert f"Seed {seed}," in (out / "report.md").read_text(encoding="utf-8")
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_two_batches_on_one_results_file_never_interleave(tmp_path: Path) -> None:
+    """The second ``coldchain batch`` on a results file the first holds is refused in one
+    line (exit 2); the file then holds the first batch's complete JSON lines only."""
+    import json
+
+    inst = copy_tiny(tmp_path / "tiny")
+    out = tmp_path / "results.jsonl"
+    args = [sys.executable, "-m", "optimizer", "batch", str(inst), "--mode", "baseline",
+            "--time-limit", "1", "--seed", "0", "--seed", "1", "--seed", "2", "--jobs", "1",
+            "--out", str(out)]
+    first = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    t0 = time.monotonic()
+    while not out.exists() and first.poll() is None and time.monotonic() - t0 < 60:
+        time.sleep(0.02)
+    second = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    _, err = first.communicate(timeout=300)
+    assert first.returncode == 0, err.decode()
+    assert second.returncode == 2, second.stderr
+    lines = [ln for ln in second.stderr.splitlines() if ln.startswith("error:")]
+    assert len(lines) == 1 and "another batch is writing" in lines[0], second.stderr
+    records = [json.loads(ln) for ln in out.read_text().splitlines()]
+    assert len(records) == 3 and all(r["status"] == "ok" for r in records)
