@@ -541,7 +541,7 @@ def _restore_nulls(r: _Reader, doc: dict[str, Any]) -> dict[str, Any]:
     for i, e in enumerate(entries):
         at = f"null_values[{i}]"
         word, pointer = e["value"], r.str_(e["path"], f"{at}.path")
-        if word not in _NONFINITE:
+        if not isinstance(word, str) or word not in _NONFINITE:
             raise r.fail(f"{at}.value", "must be 'inf', '-inf' or 'nan'", word)
         slot = _pointer_slot(doc, pointer)
         if slot is None or slot[0][slot[1]] is not None:

@@ -251,3 +251,21 @@ def test_csv_with_two_byte_order_marks_is_read(tmp_path: Path) -> None:
     p = d / "villages.csv"
     p.write_bytes(b"\xef\xbb\xbf\xef\xbb\xbf" + p.read_bytes())
     assert read_instance(d).villages == read_instance(TINY_DIR).villages
+
+
+def test_plan_json_null_value_of_a_wrong_type_is_refused(tmp_path: Path) -> None:
+    """Was: internal error TypeError (unhashable list) for null_values[i].value = []."""
+    from optimizer.errors import InstanceError
+    from optimizer.formats.plan_json import read_plan_json
+
+    d = copy_tiny(tmp_path / "tiny")
+    rc, _, err = run_cli(["solve", str(d), "--time-limit", "2", "--solution-limit", "20",
+                          "--iterations", "1", "--location-time", "1",
+                          "--out", str(tmp_path / "out")])
+    assert rc == 0, err
+    doc = json.loads((tmp_path / "out" / "plan.json").read_text())
+    assert doc["null_values"], "the tiny plan has figures that do not exist (payback...)"
+    doc["null_values"][0]["value"] = []
+    (tmp_path / "bad.json").write_text(json.dumps(doc))
+    with pytest.raises(InstanceError, match=r"null_values\[0\]\.value: must be 'inf'"):
+        read_plan_json(tmp_path / "bad.json")
