@@ -167,7 +167,13 @@ def read_manifest_rows(path: Path, rows: Sequence[tuple[str, dict[str, Any]]],
     """Expand parsed manifest rows (``(where, row)``) into tasks; paths relative to base_dir."""
     out: list[Task] = []
     for where, row in rows:
-        target = Path(str(row["instance"])).expanduser()
+        try:
+            target = Path(str(row["instance"])).expanduser()
+        except RuntimeError:  # "~name" of a user this machine does not have
+            raise InputError.at(where, "instance", "no such user's home folder",
+                                got=str(row["instance"])[:80],
+                                fix="write the path without ~, or relative to the manifest"
+                                ) from None
         if not target.is_absolute():
             target = base_dir / target
         family = _opt_none(row.get("family"))

@@ -269,3 +269,10 @@ def test_plan_json_null_value_of_a_wrong_type_is_refused(tmp_path: Path) -> None
     (tmp_path / "bad.json").write_text(json.dumps(doc))
     with pytest.raises(InstanceError, match=r"null_values\[0\]\.value: must be 'inf'"):
         read_plan_json(tmp_path / "bad.json")
+
+
+def test_manifest_path_of_an_unknown_users_home_is_one_line(tmp_path: Path) -> None:
+    """Was: internal error RuntimeError 'Could not determine home directory' for '~iny'."""
+    (tmp_path / "m.csv").write_text("instance\n~nosuchuser-coldchain/tiny\n")
+    _refused(["batch", str(tmp_path / "m.csv"), "--dry-run", "--out", str(tmp_path / "r")],
+             "instance: no such user's home folder")
