@@ -31,7 +31,8 @@ import numpy as np
 
 from optimizer._parallel import process_pool
 from optimizer.instance import Instance, Scenario
-from optimizer.limits import Limits
+from optimizer.limits import LOCATION_CAP_S, Limits
+from optimizer.limits import location_time_s as location_rule_s
 from optimizer.planning.baseline import baseline_facilities
 from optimizer.planning.day import day_kpis, plan_day, route_day
 from optimizer.planning.economics import facility_day
@@ -40,6 +41,7 @@ from optimizer.planning.kpi import facility_cost_per_day
 from optimizer.planning.matrices import Matrices, build_matrices, load_instance_network
 from optimizer.planning.scenario import coverage_samples, day_volumes, scenario_networks
 from optimizer.planning.sites import (
+    CANDIDATE_SITES,
     StorePlan,
     choose_pickup_points,
     haul_estimate,
@@ -52,7 +54,17 @@ from optimizer.roads import RoadNetwork
 
 log = logging.getLogger(__name__)
 
-LOCATION_TIME_S = 20.0
+#: the location time of the old fixed default (s); the default is now the size rule
+#: (:func:`location_time_s_for`)
+LOCATION_TIME_S = LOCATION_CAP_S
+
+
+def location_time_s_for(instance: Instance) -> float:
+    """Seconds per location model solve for ``instance`` by the size rule
+    (:func:`optimizer.limits.location_time_s`): its villages x the cold-store sites each
+    may use (at most :data:`optimizer.planning.sites.CANDIDATE_SITES`)."""
+    return location_rule_s(len(instance.villages),
+                           min(len(instance.cold_store_sites), CANDIDATE_SITES))
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +118,7 @@ def plan(
     limits: Limits | None = None,
     seed: int = 0,
     iterations: int = 2,
-    location_time_s: float = LOCATION_TIME_S,
+    location_time_s: float | None = None,
     jobs: int = 1,
     progress: Progress | None = None,
     budget_yuan: float | None = None,
@@ -114,7 +126,10 @@ def plan(
 ) -> Planning:
     """Plan sites, modules, pickup points and routes for every scenario, with the baseline.
 
-    ``limits.time_s`` is the routing time per scenario and plan (split over depots);
+    ``limits.time_s`` is the routing time per scenario and plan (split over depots; None:
+    by the size rule from each day's stops, :func:`optimizer.limits.routing_time_s`);
+    ``location_time_s`` the seconds of each location model solve (None: by the size rule
+    from villages x candidate sites, :func:`optimizer.limits.location_time_s`);
     ``iterations`` location-routing rounds on the peak-like scenario (the season with the
     most produce). ``jobs`` processes route the scenario days in parallel (results do not
     depend on it). ``budget_yuan`` (yuan/year) caps the facility side of the plan: the
@@ -131,6 +146,8 @@ def plan(
     jobs_n = max(1, int(jobs))
     say = progress or _noop
     limits = limits or Limits()
+    if location_time_s is None:
+        location_time_s = location_time_s_for(instance)
     chosen = list(instance.scenarios) if scenarios is None else [
         instance.scenario(s) for s in scenarios]
     if not chosen:
@@ -340,4 +357,5 @@ def _feedback(instance: Instance, fac: FacilityPlan, day: DayPlan, haul: np.ndar
     return new
 
 
-__all__ = ["Planning", "plan", "today_store_running_yuan", "total_cost_yuan"]
+__all__ = ["LOCATION_TIME_S", "Planning", "location_time_s_for", "plan", "today_store_running_yuan",
+           "total_cost_yuan"]
