@@ -7,14 +7,14 @@ The size rule (what ``coldchain solve`` and ``coldchain batch`` use unless ``--t
 * **routing**, per scenario day and plan::
 
       T_route(stops) = min(ROUTING_CAP_S, max(ROUTING_FLOOR_S, ROUTING_S_PER_STOP * stops))
-                     = min(10, max(1, 0.03 * stops))   seconds
+                     = min(10, max(1, 0.065 * stops))   seconds
 
   where ``stops`` counts the day's routing stops over all its depots (produce lots to
   collect and parcel lots to deliver); the day's time is then split over its depots in
-  proportion to their stops, as a given ``--time-limit`` is. A day of 33 stops or fewer
-  gets 1 s, a 70-village county's baseline day (about 95 stops) 2.9 s, Xiuwen's
-  off-season plan (195 stops) 5.9 s, and a day of 334 stops or more (Xiuwen's peak, every
-  large county) the cap, 10 s: the old fixed default.
+  proportion to their stops, as a given ``--time-limit`` is. A day of 15 stops or fewer
+  gets 1 s, a 70-village county's plan day (about 40 stops) 2.6 s and its baseline day
+  (about 95 stops) 6.2 s, and a day of 154 stops or more (every day of Xiuwen, every
+  larger county) the cap, 10 s: the old fixed default.
 
 * **location**, per location model solve (pickup points, then cold stores in every
   location-routing round)::
@@ -31,10 +31,13 @@ The size rule (what ``coldchain solve`` and ``coldchain batch`` use unless ``--t
 Why these numbers (measured on Xiuwen and Weining depot problems, 2 cores shared with other
 work): a depot problem of 40-70 stops is within 1 % of its 16-s result after 2 s, one of
 150 stops (Xiuwen's off-season hub) averages 8 % worse with 2.4 s than with 7.7 s over 5
-seeds but only 1.6 % worse with 4.5 s, i.e. about 0.03 s per stop; Xiuwen's 600-700-stop
-peak and stress days lose 1-4 % with 3-5 s instead of 10 s. The location models reach 0.1 %
-of their bound within about ``villages * candidates / 1000`` seconds from their LP-rounding
-start, and prove small counties' optimum sooner.
+seeds and 1.6 % worse with 4.5 s; Xiuwen's 600-700-stop peak and stress days lose 1-4 %
+with 3-5 s instead of 10 s. With 0.03 s per stop (3-6 s for Xiuwen's 156-195-stop days)
+Xiuwen's year cost and spoilage came out 1.3 % worse than with the fixed 10 s (3 runs
+each); with 0.065 s per stop they are within the run-to-run noise (-0.4 %). Days below
+154 stops (counties of about 100 villages or fewer) get less time. The location models
+reach 0.1 % of their bound within about ``villages * candidates / 1000`` seconds from
+their LP-rounding start, and prove small counties' optimum sooner.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 #: routing seconds per stop of a scenario day (size rule)
-ROUTING_S_PER_STOP = 0.03
+ROUTING_S_PER_STOP = 0.065
 #: least routing seconds of a scenario day (size rule)
 ROUTING_FLOOR_S = 1.0
 #: most routing seconds of a scenario day (size rule; the old fixed default)

@@ -79,7 +79,7 @@ def batch(
     time_limit: Annotated[float | None, typer.Option(
         "--time-limit", min=0.01, show_default=False, help="Routing seconds per scenario and "
         "plan (per file for classic files). Default: the size rule for instances, "
-        "min(10, max(1, 0.03 x the day's stops)); 10 s per classic file.")] = None,
+        "min(10, max(1, 0.065 x the day's stops)); 10 s per classic file.")] = None,
     seed: Annotated[list[int] | None, typer.Option(
         "--seed", help="Random seed; repeat for several (one task each).",
         show_default="0")] = None,
