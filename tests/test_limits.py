@@ -75,7 +75,7 @@ def test_a_day_gets_the_rule_time_split_over_its_depots(tiny, tiny_net, monkeypa
 def test_the_planner_takes_the_location_time_from_the_rule(tiny, tiny_net,
                                                            monkeypatch) -> None:
     import optimizer.planning.planner as planner
-    from optimizer.planning.sites import CANDIDATE_SITES
+    from optimizer.planning.sites import candidate_sites
 
     seen: list[float] = []
     real = planner.locate_cold_stores
@@ -88,6 +88,7 @@ def test_the_planner_takes_the_location_time_from_the_rule(tiny, tiny_net,
     res = planner.plan(tiny, network=tiny_net, scenarios=["peak"], iterations=1,
                        limits=Limits(solution_limit=20)).result
     expected = location_time_s(len(tiny.villages),
-                               min(len(tiny.cold_store_sites), CANDIDATE_SITES))
+                               min(len(tiny.cold_store_sites),
+                                   candidate_sites(len(tiny.villages))))
     assert seen == [expected] == [planner.location_time_s_for(tiny)]
     assert res.time_limit_s is None

@@ -119,7 +119,7 @@ def modular_location(
             scenario (e.g. the value lost to the scenario's power outages there).
         time_limit_s: solver wall-clock limit (s), model building and start included.
         backend: MIP solver (``optimizer.location._mip``). With ``"scipy-highs"`` (and no
-            ``single_source``) HiGHS starts from an LP-rounding solution (at most half the
+            ``single_source``) HiGHS starts from an LP-rounding solution (at most 3/4 of the
             time limit): the LP relaxation with modules, active seasons and open sites
             rounded up, flows re-solved.
         mip_rel_gap: relative optimality gap at which the search stops (``"scipy-highs"``;
@@ -311,7 +311,7 @@ def modular_location(
         # LP rounding (modules, active seasons and sites rounded up, the flows re-solved)
         # gives HiGHS a good incumbent at once: large counties then get a plan within a
         # few % of the LP bound even when the time limit stops the search early
-        start = mb.round_up_start(free=bought, time_limit_s=time_limit_s / 2)
+        start = mb.round_up_start(free=bought, time_limit_s=0.75 * time_limit_s)
     left = max(0.05, time_limit_s - (time.perf_counter() - t0))
     sol = mb.solve(time_limit_s=left, backend=backend, start=start,
                    options=None if mip_rel_gap is None else {"mip_rel_gap": float(mip_rel_gap)})

@@ -148,13 +148,17 @@ def build_day_problem(
     # ---- stops -----------------------------------------------------------------------
     stops: list[Stop] = []
     infos: list[StopInfo] = []
-    index = {k: {s: i for i, s in enumerate(m.ids)} for k, m in matrices.items()}
+    reach: dict[tuple[str, str, str], bool] = {}
 
     def reachable(vi: int, site: str, depot: str) -> bool:
-        m = matrices[slot_types[vi].id]
-        idx = index[slot_types[vi].id]
-        a, b = idx[site], idx[depot]
-        return bool(m.duration_s[b, a] < UNREACHABLE and m.duration_s[a, b] < UNREACHABLE)
+        key = (slot_types[vi].id, site, depot)
+        ok = reach.get(key)
+        if ok is None:
+            m = matrices[key[0]]
+            a, b = m.index(site), m.index(depot)
+            ok = m.pair(b, a)[1] < UNREACHABLE and m.pair(a, b)[1] < UNREACHABLE
+            reach[key] = ok
+        return ok
 
     # last mile: parcels per pickup point, from the hub
     parcels_at: dict[str, float] = {}
@@ -213,9 +217,9 @@ def build_day_problem(
         if vt.id not in {v.profile for v in vehicles}:
             continue
         tm = matrices[vt.id]
-        idx = np.array([index[vt.id][s] for s in node_sites], dtype=np.int64)
-        d = tm.distance_m[np.ix_(idx, idx)].astype(np.int64)
-        t = tm.duration_s[np.ix_(idx, idx)].astype(np.int64)
+        idx = np.array([tm.index(s) for s in node_sites], dtype=np.int64)
+        d = tm.distances(idx, idx)
+        t = tm.durations(idx, idx)
         mats[vt.id] = Matrix(distance_m=np.minimum(d, Matrix.UNREACHABLE),
                              duration_s=np.minimum(t, Matrix.UNREACHABLE))
     problem = RoutingProblem(

@@ -42,10 +42,10 @@ from optimizer.planning.economics import facility_day
 from optimizer.planning.fleet import home_fleet, place_fleet
 from optimizer.planning.kpi import facility_cost_per_day
 from optimizer.planning.matrices import Matrices, build_matrices, load_instance_network
-from optimizer.planning.scenario import coverage_samples, day_volumes, scenario_networks
+from optimizer.planning.scenario import coverage_masks, day_volumes, scenario_networks
 from optimizer.planning.sites import (
-    CANDIDATE_SITES,
     StorePlan,
+    candidate_sites,
     choose_pickup_points,
     haul_estimate,
     locate_cold_stores,
@@ -65,9 +65,10 @@ LOCATION_TIME_S = LOCATION_CAP_S
 def location_time_s_for(instance: Instance) -> float:
     """Seconds per location model solve for ``instance`` by the size rule
     (:func:`optimizer.limits.location_time_s`): its villages x the cold-store sites each
-    may use (at most :data:`optimizer.planning.sites.CANDIDATE_SITES`)."""
+    may use (:func:`optimizer.planning.sites.candidate_sites`)."""
     return location_rule_s(len(instance.villages),
-                           min(len(instance.cold_store_sites), CANDIDATE_SITES))
+                           min(len(instance.cold_store_sites),
+                               candidate_sites(len(instance.villages))))
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +90,7 @@ def _noop(_: str) -> None:
 def _robust_pct(instance: Instance, pickup_points: tuple[str, ...],
                 samples: list[np.ndarray], sample_ids: list[str]) -> float:
     """% of villages within the radius of one of ``pickup_points`` in every closure sample
-    (``samples``: village x ``sample_ids`` minutes)."""
+    (``samples``: village x ``sample_ids`` minutes, or booleans "within the radius")."""
     wanted = set(pickup_points)
     assert wanted <= set(sample_ids), "robust coverage samples lack a plan's pickup point"
     cols = [j for j, pid in enumerate(sample_ids) if pid in wanted]
@@ -98,7 +99,7 @@ def _robust_pct(instance: Instance, pickup_points: tuple[str, ...],
         return 0.0
     ok = np.ones(len(instance.villages), bool)
     for m in samples:
-        ok &= (m[:, cols] <= radius).any(axis=1)
+        ok &= (m[:, cols] if m.dtype == bool else m[:, cols] <= radius).any(axis=1)
     return 100.0 * float(ok.mean())
 
 
@@ -195,7 +196,7 @@ def _plan(instance: Instance, base: RoadNetwork, base_m: Matrices, chosen: list[
     owned = ({vt.id: vt.baseline_count for vt in instance.vehicle_types if vt.purchase_yuan > 0}
              if budget_yuan is not None else None)
     haul, allowed = haul_estimate(instance, base_m)
-    cov = coverage_samples(instance, base, chosen)
+    cov = coverage_masks(instance, base, chosen)  # booleans: 1 byte per village x site
     store_budget, budget_base = budget_yuan, 0.0
     pickups: tuple[str, ...] = ()
     pickup_status = ""
@@ -250,7 +251,7 @@ def _plan(instance: Instance, base: RoadNetwork, base_m: Matrices, chosen: list[
     stores, done = best[1], best[2]
 
     # keep only the chosen points' coverage columns (today's points are among them): frees
-    # the village x candidate minutes (0.8 GB at 3,000 villages)
+    # the village x candidate masks (0.1 GB at 3,000 villages)
     keep_cols = [j for j, p in enumerate(instance.pickup_sites) if p.id in set(pickups)]
     cov_ids = [instance.pickup_sites[j].id for j in keep_cols]
     cov = {k: [np.ascontiguousarray(m[:, keep_cols]) for m in ms] for k, ms in cov.items()}

@@ -133,3 +133,31 @@ def test_routing_queue_in_this_process_with_one_job() -> None:
     out = queue.results()
     queue.close()
     assert queue.pool is None and list(out) == [("a", "plan"), ("b", "plan")]
+
+
+def test_coverage_masks_are_the_samples_within_the_radius(tiny, tiny_net) -> None:
+    """The planner's boolean coverage (1 byte per pair) says what the minutes say, and the
+    pickup-point model chooses the same points from either."""
+    import numpy as np
+
+    from optimizer.planning.scenario import coverage_masks, coverage_samples
+    from optimizer.planning.sites import choose_pickup_points
+
+    minutes = coverage_samples(tiny, tiny_net, list(tiny.scenarios))
+    masks = coverage_masks(tiny, tiny_net, list(tiny.scenarios))
+    radius = tiny.operations.coverage_radius_min
+    assert minutes.keys() == masks.keys()
+    for sc in minutes:
+        assert len(minutes[sc]) == len(masks[sc])
+        for m, b in zip(minutes[sc], masks[sc], strict=True):
+            assert b.dtype == bool and np.array_equal(b, m <= radius)
+    assert choose_pickup_points(tiny, masks, time_limit_s=5) == \
+        choose_pickup_points(tiny, minutes, time_limit_s=5)
+
+
+@pytest.mark.parametrize(("villages", "k"), [(1, 20), (126, 20), (623, 20), (1200, 20),
+                                              (1500, 16), (2000, 12), (3000, 8), (50_000, 8)])
+def test_candidate_sites_shrink_only_in_very_large_counties(villages: int, k: int) -> None:
+    from optimizer.planning.sites import candidate_sites
+
+    assert candidate_sites(villages) == k
