@@ -217,7 +217,9 @@ class PlanningResult:
 
     instance: str
     seed: int
-    time_limit_s: float
+    #: routing seconds per scenario day and plan; None: the size rule
+    #: (:func:`optimizer.limits.routing_time_s`)
+    time_limit_s: float | None
     solution_limit: int | None
     seasons: tuple[SeasonSites, ...]
     pickup_points: tuple[str, ...]

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from optimizer.batch.tasks import FIGURES, Task
+from optimizer.batch.tasks import CLASSIC_TIME_LIMIT_S, FIGURES, Task
 from optimizer.errors import ColdChainError, InfeasibleError
 
 log = logging.getLogger(__name__)
@@ -140,7 +140,8 @@ def _classic_figures(task: Task) -> dict[str, Any]:
 
     path = Path(task.path)
     problem = read_classic(path)
-    sol = solve_routing(problem, time_limit_s=task.time_limit_s, seed=task.seed,
+    tl = CLASSIC_TIME_LIMIT_S if task.time_limit_s is None else task.time_limit_s
+    sol = solve_routing(problem, time_limit_s=tl, seed=task.seed,
                         solution_limit=task.solution_limit)
     obj = float(sol.objective)
     bks = known_optimum(path)

@@ -22,11 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from optimizer.errors import InputError
+from optimizer.limits import LOCATION_CAP_S, ROUTING_CAP_S
 
 STATUSES = ("ok", "failed", "infeasible", "timeout", "crashed")
 MODES = ("plan", "baseline")
 KINDS = ("instance", "classic")
 KEY_VERSION = 1
+#: routing seconds per classic (Solomon/VRPLIB) file when no time limit is given
+CLASSIC_TIME_LIMIT_S = 10.0
 CLASSIC_SUFFIXES = (".txt", ".vrp")
 
 #: Figures copied to the top level of every result line (None when not applicable).
@@ -42,15 +45,17 @@ class TaskDefaults:
 
     ``scenarios`` empty: every scenario of the instance planned together (mode ``plan``)
     or ``peak`` (mode ``baseline``). ``timeout_s`` None: :meth:`Task.budget_s` estimates one.
+    ``time_limit_s`` / ``location_time_s`` None: the size rule (:mod:`optimizer.limits`);
+    a classic file then gets :data:`CLASSIC_TIME_LIMIT_S`.
     """
 
     scenarios: tuple[str | None, ...] = (None,)
     seeds: tuple[int, ...] = (0,)
-    time_limit_s: float = 10.0
+    time_limit_s: float | None = None
     solution_limit: int | None = None
     mode: str = "plan"
     iterations: int = 2
-    location_time_s: float = 20.0
+    location_time_s: float | None = None
     timeout_s: float | None = None
 
 
@@ -61,7 +66,8 @@ class Task:
     ``path`` is absolute (an instance directory or a classic file); ``digest`` is the
     SHA-256 of its content (the instance TOML and every file it names); ``timeout_s`` is the
     wall-clock budget in seconds (None: estimated, see :meth:`budget_s`); it is not part of
-    the key.
+    the key. ``time_limit_s`` / ``location_time_s`` None: set by the size rule
+    (:mod:`optimizer.limits`) when the task runs.
     """
 
     kind: str
@@ -70,11 +76,11 @@ class Task:
     family: str
     scenario: str | None = None
     seed: int = 0
-    time_limit_s: float = 10.0
+    time_limit_s: float | None = None
     solution_limit: int | None = None
     mode: str = "plan"
     iterations: int = 2
-    location_time_s: float = 20.0
+    location_time_s: float | None = None
     timeout_s: float | None = None
 
     @property
@@ -113,18 +119,20 @@ class Task:
         time (up to four scenarios routed for the plan and the baseline, plus the
         location-routing rounds). Matrix building, checking and imports come on top of the
         solver limits and grow with the instance (about 1 min at 3,000 villages), hence
-        the margin: 600 s with the defaults. Measured: a 600-village county on a loaded
-        2-core machine needed more than 390 s.
+        the margin: 600 s with the defaults, where a time left to the size rule counts
+        as its cap (routing 10 s, location 20 s). Measured: a 600-village county on a
+        loaded 2-core machine needed more than 390 s with the old fixed limits.
         """
         if self.timeout_s is not None:
             return self.timeout_s
-        tl = self.time_limit_s
+        tl = ROUTING_CAP_S if self.time_limit_s is None else self.time_limit_s
+        loc = LOCATION_CAP_S if self.location_time_s is None else self.location_time_s
         if self.kind == "classic":
             return 60.0 + 3.0 * tl
         if self.mode == "baseline":
             return 120.0 + 4.0 * tl
         n_routes = (2 if self.scenario else 8) + self.iterations
-        nominal = n_routes * tl + (self.iterations + 1) * self.location_time_s
+        nominal = n_routes * tl + (self.iterations + 1) * loc
         return 120.0 + 3.0 * nominal
 
     def to_json(self) -> dict[str, Any]:
@@ -266,9 +274,13 @@ def _make_tasks(kind: str, path: Path, opts: TaskDefaults, family: str | None) -
     for sc, seed in itertools.product(scenarios or (None,), opts.seeds or (0,)):
         out.append(Task(
             kind=kind, path=str(path), digest=digest, family=fam, scenario=sc, seed=int(seed),
-            time_limit_s=float(opts.time_limit_s), solution_limit=opts.solution_limit,
+            time_limit_s=(float(opts.time_limit_s) if opts.time_limit_s is not None
+                          else None if kind == "instance" else CLASSIC_TIME_LIMIT_S),
+            solution_limit=opts.solution_limit,
             mode=opts.mode if kind == "instance" else "route",
-            iterations=int(opts.iterations), location_time_s=float(opts.location_time_s),
+            iterations=int(opts.iterations),
+            location_time_s=None if opts.location_time_s is None else float(
+                opts.location_time_s),
             timeout_s=opts.timeout_s,
         ))
     return out

@@ -76,9 +76,10 @@ def batch(
         "--scheduler", help="Dask scheduler address (tcp://host:8786), or 'local' for a "
         "LocalCluster of --jobs single-threaded worker processes (needs the dist extra). "
         "Default: local processes without Dask.", show_default=False)] = None,
-    time_limit: Annotated[float, typer.Option(
-        "--time-limit", min=0.01, help="Routing seconds per scenario and plan (per file for "
-        "classic files).")] = 10.0,
+    time_limit: Annotated[float | None, typer.Option(
+        "--time-limit", min=0.01, show_default=False, help="Routing seconds per scenario and "
+        "plan (per file for classic files). Default: the size rule for instances, "
+        "min(10, max(1, 0.065 x the day's stops)); 10 s per classic file.")] = None,
     seed: Annotated[list[int] | None, typer.Option(
         "--seed", help="Random seed; repeat for several (one task each).",
         show_default="0")] = None,
@@ -94,9 +95,10 @@ def batch(
         "(like coldchain solve); baseline: route today's sites only (quick).")] = Mode.plan,
     iterations: Annotated[int, typer.Option(
         "--iterations", min=1, max=10, help="Location-routing rounds (mode plan).")] = 2,
-    location_time: Annotated[float, typer.Option(
-        "--location-time", min=0.1, help="Seconds per location model solve (mode plan).")
-    ] = 20.0,
+    location_time: Annotated[float | None, typer.Option(
+        "--location-time", min=0.1, show_default=False, help="Seconds per location model "
+        "solve (mode plan). Default: the size rule, min(20, max(2, villages x candidate "
+        "sites / 1000)).")] = None,
     timeout: Annotated[float | None, typer.Option(
         "--timeout", min=0.1, help="Wall-clock budget per task in seconds; the task's process "
         "is killed after it (status timeout). Default: estimated from the limits.",

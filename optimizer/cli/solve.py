@@ -54,9 +54,10 @@ def solve(
     scenario: Annotated[list[str] | None, typer.Option(
         "--scenario", "-s", help="Scenario id to plan; repeat for several (default: all).")
     ] = None,
-    time_limit: Annotated[float, typer.Option(
-        "--time-limit", min=0.1,
-        help="Routing seconds per scenario and plan (split over depots).")] = 10.0,
+    time_limit: Annotated[float | None, typer.Option(
+        "--time-limit", min=0.1, show_default=False,
+        help="Routing seconds per scenario and plan (split over depots). Default: the size "
+        "rule, min(10, max(1, 0.065 x the day's stops)).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed (deterministic per seed and "
                                       "--solution-limit).")] = 0,
     solution_limit: Annotated[int | None, typer.Option(
@@ -66,10 +67,11 @@ def solve(
     iterations: Annotated[int, typer.Option(
         min=1, max=10, help="Location-routing rounds (route costs fed back into location).")
     ] = 2,
-    location_time: Annotated[float, typer.Option(
-        "--location-time", min=0.1,
+    location_time: Annotated[float | None, typer.Option(
+        "--location-time", min=0.1, show_default=False,
         help="Seconds per location model solve (pickup points, then cold stores in every "
-        "round).")] = 20.0,
+        "round). Default: the size rule, min(20, max(2, villages x candidate sites / "
+        "1000)).")] = None,
     out_dir: Annotated[Path | None, typer.Option(
         "--out", help="Write plan.json, plan.gpkg, kpis.csv, report.md, charts and map.html "
         "into this directory.")] = None,
@@ -118,8 +120,8 @@ def solve(
     print_kpi_table(res, out)
     checked = all(o.day.checked for o in res.outcomes)
     out.print(f"every routed day passed the independent checker: {checked}; "
-              f"{res.runtime_s:.0f} s, seed {res.seed}, routing {time_limit:g} s per scenario "
-              "and plan")
+              f"{res.runtime_s:.0f} s, seed {res.seed}, routing {limits.describe()} per "
+              "scenario and plan")
     if out_dir is not None:
         paths = write_outputs(out_dir, inst, res, networks=planning.networks,
                               matrices=planning.matrices)
@@ -161,7 +163,7 @@ def _print_sites(inst, res) -> None:  # type: ignore[no-untyped-def]
 def _solve_baseline(inst, scenario: str, limits, seed: int) -> None:  # type: ignore[no-untyped-def]
     from optimizer.facade import solve as solve_fn
 
-    with progress(f"Routing {inst.name} / {scenario} ({limits.time_s:g} s limit)..."):
+    with progress(f"Routing {inst.name} / {scenario} ({limits.describe()} limit)..."):
         res = solve_fn(inst, scenario=scenario, limits=limits, seed=seed)
     k = res.kpis
     out.print(f"[bold]{inst.name}[/bold], scenario [bold]{res.scenario}[/bold], "

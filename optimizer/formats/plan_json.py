@@ -18,7 +18,7 @@ Layout (``format_version`` 3; version 1 files, without the year, the budget, the
 the later KPI fields, are still read)::
 
     {"format_version": 3, "instance": str, "seed": int,
-     "limits": {"time_s": float, "solution_limit": int | null},
+     "limits": {"time_s": float | null (null: the size rule), "solution_limit": int | null},
      "seasons": [{"season", "modules": {site: int}, "status", "objective_yuan", "bound_yuan"}],
      "pickup_points": [site], "pickup_status": str, "iterations": [{str: float}],
      "outcomes": [{"scenario", "plan", "robust_village_coverage_pct", "closed_edges",
@@ -237,7 +237,8 @@ def plan_document(result: PlanningResult) -> dict[str, Any]:
         "format_version": FORMAT_VERSION,
         "instance": result.instance,
         "seed": int(result.seed),
-        "limits": {"time_s": _num(result.time_limit_s),
+        "limits": {"time_s": None if result.time_limit_s is None
+                   else _num(result.time_limit_s),
                    "solution_limit": None if result.solution_limit is None
                    else int(result.solution_limit)},
         "seasons": [
@@ -517,7 +518,8 @@ def parse_plan_document(doc: Any, *, path: str | Path = "plan.json") -> Planning
     return PlanningResult(
         instance=r.str_(d["instance"], "instance"),
         seed=r.int_(d["seed"], "seed"),
-        time_limit_s=r.float_(limits["time_s"], "limits.time_s", finite=True, minimum=0.0),
+        time_limit_s=None if limits["time_s"] is None
+        else r.float_(limits["time_s"], "limits.time_s", finite=True, minimum=0.0),
         solution_limit=None if sl is None else r.int_(sl, "limits.solution_limit", minimum=1),
         seasons=tuple(r.list_(d["seasons"], "seasons", lambda x, f: _read_season(r, x, f))),
         pickup_points=tuple(r.list_(d["pickup_points"], "pickup_points", r.str_)),

@@ -144,7 +144,9 @@ class SeasonSites(_Strict):
 
 
 class Limits(_Strict):
-    time_s: NonNegative
+    time_s: NonNegative | None = Field(
+        description="routing seconds per scenario day and plan; null: set by the size rule "
+        "(optimizer.limits.routing_time_s)")
     solution_limit: Annotated[int, Field(ge=1)] | None
 
 

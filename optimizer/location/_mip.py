@@ -165,6 +165,32 @@ class MipBuilder:
         cols = np.asarray(cols, np.int64).ravel()
         return int(self.add_rows(np.zeros_like(cols), cols, vals, n_rows=1, lb=lb, ub=ub)[0])
 
+    def round_up_start(self, *, free: np.ndarray | None = None,
+                       time_limit_s: float) -> np.ndarray | None:
+        """A starting solution by LP rounding: the LP relaxation (HiGHS), every integer
+        variable but ``free`` rounded up (within its bounds) and fixed, the rest re-solved.
+
+        Meant for models where raising an integer variable keeps every row satisfiable
+        (opening sites, adding modules); returns None when the fixed model is infeasible or
+        ``time_limit_s`` (s, shared by both solves) runs out first.
+        """
+        t0 = time.perf_counter()
+        lp = self.solve(time_limit_s=time_limit_s, backend="scipy-highs", relax=True)
+        if lp.status != "optimal":
+            return None
+        integ = np.concatenate(self._int) if self._int else np.zeros(0, bool)
+        if free is not None:
+            integ[np.asarray(free, np.int64)] = False
+        idx = np.flatnonzero(integ)
+        lb = np.concatenate(self._lb)[idx]
+        ub = np.concatenate(self._ub)[idx]
+        values = np.clip(np.ceil(lp.values[idx] - 1e-6), lb, ub)
+        left = time_limit_s - (time.perf_counter() - t0)
+        if left <= 0:
+            return None
+        fixed = self.solve(time_limit_s=left, backend="scipy-highs", fixed=(idx, values))
+        return fixed.values if fixed.has_solution else None
+
     def hint(self, idx: np.ndarray, values: np.ndarray) -> None:
         """Give the solver a (partial) starting solution."""
         self._hint_idx.append(np.asarray(idx, np.int64).ravel())
@@ -174,7 +200,8 @@ class MipBuilder:
         self, *, time_limit_s: float, backend: Backend = "scip", log: bool = False,
         relax: bool = False, cutoff: float | None = None,
         options: dict[str, object] | None = None, split_on: int | None = None,
-        engine: Engine = "scipy",
+        engine: Engine = "scipy", start: np.ndarray | None = None,
+        fixed: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> MipSolution:
         """Solve with a wall-clock limit; status mapped to the location vocabulary.
 
@@ -185,10 +212,16 @@ class MipBuilder:
         further HiGHS options for ``"scipy-highs"`` (hints are ignored there).
         ``split_on`` (``"scipy-highs"`` only): a binary variable whose two branches are
         solved side by side on two cores (see :func:`solve_milp`); ``engine`` too.
+        ``start`` (``"scipy-highs"`` only): a complete feasible solution the search starts
+        from (its incumbent; runs on ``highspy``, as scipy's ``milp`` takes no start).
+        ``fixed = (indices, values)``: those variables fixed to the values for this solve.
         """
         t0 = time.perf_counter()
         lb = np.concatenate(self._lb) if self._lb else np.zeros(0)
         ub = np.concatenate(self._ub) if self._ub else np.zeros(0)
+        if fixed is not None:
+            lb, ub = lb.copy(), ub.copy()
+            lb[fixed[0]] = ub[fixed[0]] = fixed[1]
         obj = np.concatenate(self._obj) if self._obj else np.zeros(0)
         integ = np.concatenate(self._int) if self._int else np.zeros(0, bool)
         rows = np.concatenate(self._rows) if self._rows else np.zeros(0, np.int64)
@@ -201,7 +234,9 @@ class MipBuilder:
         if backend == "scipy-highs":
             return self._solve_scipy(t0, mat, lb, ub, obj, integ & (not relax), rlb, rub,
                                      time_limit_s=time_limit_s, log=log, cutoff=cutoff,
-                                     options=options, split_on=split_on, engine=engine)
+                                     options=options, split_on=split_on,
+                                     engine="highspy" if start is not None else engine,
+                                     start=start)
         model = mbh.ModelBuilderHelper()
         model.fill_model_from_sparse_data(lb, ub, obj, rlb, rub, mat)  # type: ignore[arg-type]
         for j in np.flatnonzero(integ) if not relax else ():
@@ -260,7 +295,8 @@ class MipBuilder:
                      obj: np.ndarray, integ: np.ndarray, rlb: np.ndarray, rub: np.ndarray, *,
                      time_limit_s: float, log: bool, cutoff: float | None,
                      options: dict[str, object] | None,
-                     split_on: int | None = None, engine: Engine = "scipy") -> MipSolution:
+                     split_on: int | None = None, engine: Engine = "scipy",
+                     start: np.ndarray | None = None) -> MipSolution:
         """The ``"scipy-highs"`` backend of :meth:`solve` (minimisation)."""
         if self.maximize:
             raise ValueError("backend 'scipy-highs' minimises only")
@@ -268,7 +304,7 @@ class MipBuilder:
         out = solve_milp(obj, mat, rlb, rub, lb, ub, integ.astype(float),
                          time_limit_s=time_limit_s, log=log,
                          cutoff=None if cutoff is None else cutoff - off, options=options,
-                         split_on=split_on, engine=engine)
+                         split_on=split_on, engine=engine, start=start)
         values = out.x if out.x is not None else np.zeros(0)
         return MipSolution(out.status, out.objective + off,  # type: ignore[arg-type]
                            out.bound + off, values, time.perf_counter() - t0, out.message)
@@ -316,7 +352,8 @@ def solve_milp(cost: np.ndarray, a: csr_matrix, row_lb: np.ndarray, row_ub: np.n
                lb: np.ndarray, ub: np.ndarray, integrality: np.ndarray, *,
                time_limit_s: float, cutoff: float | None = None, log: bool = False,
                options: dict[str, object] | None = None,
-               split_on: int | None = None, engine: Engine = "scipy") -> MilpOutcome:
+               split_on: int | None = None, engine: Engine = "scipy",
+               start: np.ndarray | None = None) -> MilpOutcome:
     """Minimise ``cost @ x`` s.t. ``row_lb <= a @ x <= row_ub``, ``lb <= x <= ub`` with HiGHS
     (scipy's ``milp`` or ``highspy``, see ``engine``; one thread, seed 0, relative gap 1e-9,
     absolute gap 1e-6).
@@ -333,7 +370,8 @@ def solve_milp(cost: np.ndarray, a: csr_matrix, row_lb: np.ndarray, row_ub: np.n
 
     ``engine``: ``"scipy"`` (the HiGHS inside scipy) or ``"highspy"`` (the HiGHS package,
     a newer release with more options, e.g. ``mip_allow_restart``); same options, same
-    outcome vocabulary.
+    outcome vocabulary. ``start``: a feasible solution the search starts from
+    (``"highspy"`` only).
     """
     if split_on is not None and usable_cores() >= 2 and lb[split_on] < ub[split_on]:
         from concurrent.futures import ThreadPoolExecutor
@@ -344,7 +382,9 @@ def solve_milp(cost: np.ndarray, a: csr_matrix, row_lb: np.ndarray, row_ub: np.n
             t0 = time.perf_counter()
             out = solve_milp(cost, a, row_lb, row_ub, lo, hi, integrality,
                              time_limit_s=time_limit_s, cutoff=cutoff, log=log,
-                             options=options, engine=engine)
+                             options=options, engine=engine,
+                             start=start if start is not None and start[split_on] == value
+                             else None)
             logger.debug("branch x[%d] = %g: %s obj=%s bound=%s (%.1fs)", split_on, value,
                          out.status, out.objective, out.bound, time.perf_counter() - t0)
             return out
@@ -364,7 +404,7 @@ def solve_milp(cost: np.ndarray, a: csr_matrix, row_lb: np.ndarray, row_ub: np.n
     opts.update(options or {})
     if engine == "highspy":
         code, fun, x, db, message = _run_highspy(cost, a, row_lb, row_ub, lb, ub,
-                                                 integrality, opts)
+                                                 integrality, opts, start=start)
     else:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # "passed to HiGHS verbatim"
@@ -426,11 +466,12 @@ def _new_highs() -> Any:
 
 def _run_highspy(cost: np.ndarray, a: csr_matrix, row_lb: np.ndarray, row_ub: np.ndarray,
                  lb: np.ndarray, ub: np.ndarray, integrality: np.ndarray,
-                 opts: dict[str, object]
+                 opts: dict[str, object], start: np.ndarray | None = None
                  ) -> tuple[int, float, np.ndarray | None, float | None, str]:
     """Solve with the ``highspy`` package; returns scipy ``milp``'s vocabulary:
     ``(status 0 optimal / 1 limit / 2 infeasible / 4 other, objective, x or None,
-    dual bound or None, message)``. ``opts`` as for scipy (``disp`` = solver log)."""
+    dual bound or None, message)``. ``opts`` as for scipy (``disp`` = solver log);
+    ``start``: a feasible solution to start from (HiGHS checks it)."""
     import highspy
 
     h = _new_highs()
@@ -451,6 +492,11 @@ def _run_highspy(cost: np.ndarray, a: csr_matrix, row_lb: np.ndarray, row_ub: np
     for key, value in opts.items():
         if key != "disp":
             h.setOptionValue(key, value)  # type: ignore[arg-type]
+    if start is not None:
+        sol = highspy.HighsSolution()
+        sol.col_value = np.asarray(start, float).tolist()
+        sol.value_valid = True
+        h.setSolution(sol)
     h.run()
     ms = h.getModelStatus()
     info = h.getInfo()

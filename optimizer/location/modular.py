@@ -82,6 +82,7 @@ def modular_location(
     intake_yuan_per_kg: np.ndarray | None = None,
     time_limit_s: float,
     backend: Backend = "scip",
+    mip_rel_gap: float | None = None,
 ) -> LocationResult:
     """Open sites and size modules per season (and scenario) at minimum expected cost.
 
@@ -116,7 +117,14 @@ def modular_location(
         budget_yuan, budget_base_yuan: the budget row (None: no budget).
         intake_yuan_per_kg: (T, S, J) a further cost per kg a site takes in, by season and
             scenario (e.g. the value lost to the scenario's power outages there).
-        time_limit_s: solver wall-clock limit.
+        time_limit_s: solver wall-clock limit (s), model building and start included.
+        backend: MIP solver (``optimizer.location._mip``). With ``"scipy-highs"`` (and no
+            ``single_source``) HiGHS starts from an LP-rounding solution (at most 3/4 of the
+            time limit): the LP relaxation with modules, active seasons and open sites
+            rounded up, flows re-solved.
+        mip_rel_gap: relative optimality gap at which the search stops (``"scipy-highs"``;
+            HiGHS's gap, on the objective without the constant value of all produce;
+            default ``optimizer.location._mip.REL_GAP``, i.e. proven optimal).
 
     Returns:
         ``LocationResult`` with ``modules`` (T, J) or (T, S, J), ``assignment`` = flows
@@ -236,9 +244,11 @@ def modular_location(
     cap_coef = mkg[None, None, :] * turns[:, None, None] * np.ones((t_n, s_n, j_n))
     mb.add_rows(np.concatenate([cap_row, np.arange(k)]), np.concatenate([f, n.ravel()]),
                 np.concatenate([q[tt, ss, ii], -cap_coef.ravel()]), n_rows=k, ub=0.0)
-    # f <= z
+    # f <= u (an active site in that season; u <= z), or f <= z: disaggregated, the strong
+    # linking of facility location (the LP then opens sites by the share they serve)
     r = np.arange(tt.size)
-    mb.add_rows(np.concatenate([r, r]), np.concatenate([f, z[jj]]),
+    gate_f = z[jj] if u is None else u[tt, jj]
+    mb.add_rows(np.concatenate([r, r]), np.concatenate([f, gate_f]),
                 np.concatenate([np.ones(r.size), -np.ones(r.size)]), n_rows=r.size, ub=0.0)
     # n <= N z, or n <= N u and u <= z
     nz = n.reshape(-1, j_n)
@@ -296,7 +306,15 @@ def modular_location(
         mb.add_row(np.concatenate(budget_cols), np.concatenate(budget_vals),
                    ub=float(budget_yuan) + float(budget_base_yuan))
 
-    sol = mb.solve(time_limit_s=time_limit_s, backend=backend)
+    start = None
+    if backend == "scipy-highs" and not single_source:
+        # LP rounding (modules, active seasons and sites rounded up, the flows re-solved)
+        # gives HiGHS a good incumbent at once: large counties then get a plan within a
+        # few % of the LP bound even when the time limit stops the search early
+        start = mb.round_up_start(free=bought, time_limit_s=0.75 * time_limit_s)
+    left = max(0.05, time_limit_s - (time.perf_counter() - t0))
+    sol = mb.solve(time_limit_s=left, backend=backend, start=start,
+                   options=None if mip_rel_gap is None else {"mip_rel_gap": float(mip_rel_gap)})
     if not sol.has_solution:
         return LocationResult(status="time_limit_no_solution" if sol.status != "infeasible"
                               else "infeasible", objective=math.nan, bound=sol.bound,

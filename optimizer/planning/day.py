@@ -148,13 +148,17 @@ def build_day_problem(
     # ---- stops -----------------------------------------------------------------------
     stops: list[Stop] = []
     infos: list[StopInfo] = []
-    index = {k: {s: i for i, s in enumerate(m.ids)} for k, m in matrices.items()}
+    reach: dict[tuple[str, str, str], bool] = {}
 
     def reachable(vi: int, site: str, depot: str) -> bool:
-        m = matrices[slot_types[vi].id]
-        idx = index[slot_types[vi].id]
-        a, b = idx[site], idx[depot]
-        return bool(m.duration_s[b, a] < UNREACHABLE and m.duration_s[a, b] < UNREACHABLE)
+        key = (slot_types[vi].id, site, depot)
+        ok = reach.get(key)
+        if ok is None:
+            m = matrices[key[0]]
+            a, b = m.index(site), m.index(depot)
+            ok = m.pair(b, a)[1] < UNREACHABLE and m.pair(a, b)[1] < UNREACHABLE
+            reach[key] = ok
+        return ok
 
     # last mile: parcels per pickup point, from the hub
     parcels_at: dict[str, float] = {}
@@ -213,9 +217,9 @@ def build_day_problem(
         if vt.id not in {v.profile for v in vehicles}:
             continue
         tm = matrices[vt.id]
-        idx = np.array([index[vt.id][s] for s in node_sites], dtype=np.int64)
-        d = tm.distance_m[np.ix_(idx, idx)].astype(np.int64)
-        t = tm.duration_s[np.ix_(idx, idx)].astype(np.int64)
+        idx = np.array([tm.index(s) for s in node_sites], dtype=np.int64)
+        d = tm.distances(idx, idx)
+        t = tm.durations(idx, idx)
         mats[vt.id] = Matrix(distance_m=np.minimum(d, Matrix.UNREACHABLE),
                              duration_s=np.minimum(t, Matrix.UNREACHABLE))
     problem = RoutingProblem(
@@ -354,8 +358,9 @@ def route_day(
 
     ``fleet`` and ``hired`` are the owned and hired vehicles per type and depot. The depots
     are those with vehicles, with produce assigned, and the hub when parcels go out;
-    ``limits.time_s`` is the whole day's search time, split over the depots in proportion
-    to their stops (:func:`optimizer.routing.solve.time_shares`). Raises
+    the whole day's search time (``limits.time_s``, or by the size rule from the day's
+    stops: :meth:`optimizer.limits.Limits.routing_s`) is split over the depots in
+    proportion to their stops (:func:`optimizer.routing.solve.time_shares`). Raises
     :class:`InfeasibleError` when the fleet has no vehicle at all.
     """
     both = [*fleet.values(), *(hired or {}).values()]
@@ -374,7 +379,8 @@ def route_day(
                                 name=f"{instance.name}/{scenario.id}/{facilities.name}/{depot}")
         if day.problem.stops:
             jobs.append(day)
-    shares = time_shares(limits.time_s, [len(d.problem.stops) for d in jobs])
+    stops = [len(d.problem.stops) for d in jobs]
+    shares = time_shares(limits.routing_s(sum(stops)), stops)
     parts = [_solve_checked(day, scenario=scenario.id, time_limit_s=share,
                             solution_limit=limits.solution_limit, seed=seed)
              for day, share in zip(jobs, shares, strict=True)]

@@ -34,8 +34,8 @@ class Matrices:
 
     def minutes_to(self, rows: list[str], cols: list[str]) -> dict[str, dict[str, float]]:
         """Coverage travel minutes from each id in ``rows`` to each id in ``cols``."""
-        idx = {s: i for i, s in enumerate(self.coverage.ids)}
-        sub = self.coverage.duration_s[np.ix_([idx[r] for r in rows], [idx[c] for c in cols])]
+        cov = self.coverage
+        sub = cov.durations([cov.index(r) for r in rows], [cov.index(c) for c in cols])
         mins = np.where(sub < UNREACHABLE, sub / 60.0, math.inf).tolist()
         return {r: dict(zip(cols, row, strict=True)) for r, row in zip(rows, mins, strict=True)}
 

@@ -23,24 +23,29 @@ Steps (``plan``):
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from optimizer._parallel import process_pool
 from optimizer.instance import Instance, Scenario
-from optimizer.limits import Limits
+from optimizer.limits import LOCATION_CAP_S, Limits
+from optimizer.limits import location_time_s as location_rule_s
 from optimizer.planning.baseline import baseline_facilities
 from optimizer.planning.day import day_kpis, plan_day, route_day
 from optimizer.planning.economics import facility_day
 from optimizer.planning.fleet import home_fleet, place_fleet
 from optimizer.planning.kpi import facility_cost_per_day
 from optimizer.planning.matrices import Matrices, build_matrices, load_instance_network
-from optimizer.planning.scenario import coverage_samples, day_volumes, scenario_networks
+from optimizer.planning.scenario import coverage_masks, day_volumes, scenario_networks
 from optimizer.planning.sites import (
     StorePlan,
+    candidate_sites,
     choose_pickup_points,
     haul_estimate,
     locate_cold_stores,
@@ -52,7 +57,18 @@ from optimizer.roads import RoadNetwork
 
 log = logging.getLogger(__name__)
 
-LOCATION_TIME_S = 20.0
+#: the location time of the old fixed default (s); the default is now the size rule
+#: (:func:`location_time_s_for`)
+LOCATION_TIME_S = LOCATION_CAP_S
+
+
+def location_time_s_for(instance: Instance) -> float:
+    """Seconds per location model solve for ``instance`` by the size rule
+    (:func:`optimizer.limits.location_time_s`): its villages x the cold-store sites each
+    may use (:func:`optimizer.planning.sites.candidate_sites`)."""
+    return location_rule_s(len(instance.villages),
+                           min(len(instance.cold_store_sites),
+                               candidate_sites(len(instance.villages))))
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +90,7 @@ def _noop(_: str) -> None:
 def _robust_pct(instance: Instance, pickup_points: tuple[str, ...],
                 samples: list[np.ndarray], sample_ids: list[str]) -> float:
     """% of villages within the radius of one of ``pickup_points`` in every closure sample
-    (``samples``: village x ``sample_ids`` minutes)."""
+    (``samples``: village x ``sample_ids`` minutes, or booleans "within the radius")."""
     wanted = set(pickup_points)
     assert wanted <= set(sample_ids), "robust coverage samples lack a plan's pickup point"
     cols = [j for j, pid in enumerate(sample_ids) if pid in wanted]
@@ -83,7 +99,7 @@ def _robust_pct(instance: Instance, pickup_points: tuple[str, ...],
         return 0.0
     ok = np.ones(len(instance.villages), bool)
     for m in samples:
-        ok &= (m[:, cols] <= radius).any(axis=1)
+        ok &= (m[:, cols] if m.dtype == bool else m[:, cols] <= radius).any(axis=1)
     return 100.0 * float(ok.mean())
 
 
@@ -106,7 +122,7 @@ def plan(
     limits: Limits | None = None,
     seed: int = 0,
     iterations: int = 2,
-    location_time_s: float = LOCATION_TIME_S,
+    location_time_s: float | None = None,
     jobs: int = 1,
     progress: Progress | None = None,
     budget_yuan: float | None = None,
@@ -114,14 +130,19 @@ def plan(
 ) -> Planning:
     """Plan sites, modules, pickup points and routes for every scenario, with the baseline.
 
-    ``limits.time_s`` is the routing time per scenario and plan (split over depots);
+    ``limits.time_s`` is the routing time per scenario and plan (split over depots; None:
+    by the size rule from each day's stops, :func:`optimizer.limits.routing_time_s`);
+    ``location_time_s`` the seconds of each location model solve (None: by the size rule
+    from villages x candidate sites, :func:`optimizer.limits.location_time_s`);
     ``iterations`` location-routing rounds on the peak-like scenario (the season with the
     most produce). ``jobs`` processes route the scenario days in parallel (results do not
-    depend on it). ``budget_yuan`` (yuan/year) caps the facility side of the plan: the
-    annualised investment in new sites, bought modules and new pickup points plus what
-    running the cold stores and pickup points costs above today's (the cold stores take
-    what they need first, the pickup points the rest); the plan then buys no vehicle (it
-    owns today's of every type with a ``purchase_yuan``, and may still hire).
+    depend on it); today's days start at once in ``jobs - 1`` of them, alongside the
+    location models and the key scenario's rounds in this process. ``budget_yuan``
+    (yuan/year) caps the facility side of the plan: the annualised investment in new
+    sites, bought modules and new pickup points plus what running the cold stores and
+    pickup points costs above today's (the cold stores take what they need first, the
+    pickup points the rest); the plan then buys no vehicle (it owns today's of every type
+    with a ``purchase_yuan``, and may still hire).
     ``baseline_from``: a result of the same instance and scenarios whose baseline days are
     taken as they are (they do not depend on the plan). Every routed day passes
     :func:`optimizer.routing.verify.verify`, and the whole result passes the plan-level
@@ -131,6 +152,8 @@ def plan(
     jobs_n = max(1, int(jobs))
     say = progress or _noop
     limits = limits or Limits()
+    if location_time_s is None:
+        location_time_s = location_time_s_for(instance)
     chosen = list(instance.scenarios) if scenarios is None else [
         instance.scenario(s) for s in scenarios]
     if not chosen:
@@ -145,11 +168,35 @@ def plan(
                  for sc in chosen}
     reused = {o.scenario: o for o in (baseline_from.outcomes if baseline_from else ())
               if o.plan == "baseline" and o.scenario in base_facs}
+    # today's days do not depend on the plan: with jobs > 1 they are routed in jobs - 1
+    # worker processes while this process locates the stores and routes the key scenario
+    base_fleet = home_fleet(instance, baseline=True)
+    today = {(sc.id, "baseline"): (instance, sc, base_facs[sc.id], mats[sc.id], base_fleet,
+                                   None) for sc in chosen if sc.id not in reused}
+    n_days = len(today) + len(chosen) - 1
+    queue = _RoutingQueue(min(jobs_n, n_days), limits, seed, width=jobs_n - 1)
+    try:
+        queue.add(today)
+        return _plan(instance, base, base_m, chosen, nets, closed, mats, base_facs, reused,
+                     queue, limits=limits, seed=seed, iterations=iterations,
+                     location_time_s=location_time_s, jobs=jobs_n, say=say,
+                     budget_yuan=budget_yuan, t0=t0)
+    finally:
+        queue.close()
+
+
+def _plan(instance: Instance, base: RoadNetwork, base_m: Matrices, chosen: list[Scenario],
+          nets: dict[str, RoadNetwork], closed: Mapping[str, tuple],
+          mats: dict[str, Matrices], base_facs: Mapping[str, FacilityPlan],
+          reused: Mapping[str, ScenarioOutcome], queue: _RoutingQueue, *, limits: Limits,
+          seed: int, iterations: int, location_time_s: float, jobs: int, say: Progress,
+          budget_yuan: float | None, t0: float) -> Planning:
+    """:func:`plan` from the location models on, today's days already in ``queue``."""
     # under a budget the plan buys no vehicle: it owns today's of every type that has a price
     owned = ({vt.id: vt.baseline_count for vt in instance.vehicle_types if vt.purchase_yuan > 0}
              if budget_yuan is not None else None)
     haul, allowed = haul_estimate(instance, base_m)
-    cov = coverage_samples(instance, base, chosen)
+    cov = coverage_masks(instance, base, chosen)  # booleans: 1 byte per village x site
     store_budget, budget_base = budget_yuan, 0.0
     pickups: tuple[str, ...] = ()
     pickup_status = ""
@@ -204,15 +251,15 @@ def plan(
     stores, done = best[1], best[2]
 
     # keep only the chosen points' coverage columns (today's points are among them): frees
-    # the village x candidate minutes (0.8 GB at 3,000 villages)
+    # the village x candidate masks (0.1 GB at 3,000 villages)
     keep_cols = [j for j, p in enumerate(instance.pickup_sites) if p.id in set(pickups)]
     cov_ids = [instance.pickup_sites[j].id for j in keep_cols]
     cov = {k: [np.ascontiguousarray(m[:, keep_cols]) for m in ms] for k, ms in cov.items()}
 
-    # every remaining routing job (plans of the other scenarios, every baseline) in a pool
-    base_fleet = home_fleet(instance, baseline=True)
+    # the plans of the other scenarios join today's days (already queued) in the pool
     tasks: dict[tuple[str, str], tuple] = {}
-    facs: dict[tuple[str, str], FacilityPlan] = {}
+    facs: dict[tuple[str, str], FacilityPlan] = {
+        (sc.id, "baseline"): base_facs[sc.id] for sc in chosen if sc.id not in reused}
     for sc in chosen:
         orders, _ = day_volumes(instance, sc)
         if sc.id not in done:
@@ -221,12 +268,9 @@ def plan(
             tasks[(sc.id, "plan")] = (instance, sc, fac, mats[sc.id],
                                      place_fleet(instance, fac, orders, owned=owned),
                                      place_fleet(instance, fac, orders, hired=True))
-        if sc.id not in reused:
-            facs[(sc.id, "baseline")] = base_facs[sc.id]
-            tasks[(sc.id, "baseline")] = (instance, sc, base_facs[sc.id], mats[sc.id],
-                                          base_fleet, None)
-    say(f"routing {len(tasks)} scenario days on {min(jobs_n, len(tasks)) or 1} process(es)")
-    days = _run_jobs(tasks, jobs_n, limits, seed)
+    say(f"routing {len(facs)} scenario days on {min(jobs, len(facs)) or 1} process(es)")
+    queue.add(tasks)
+    days = queue.results()
     outcomes: list[ScenarioOutcome] = []
     for sc in chosen:
         if sc.id in reused:
@@ -280,15 +324,62 @@ def _route_job(args: tuple, limits: Limits, seed: int) -> DayPlan:
     return route_day(instance, sc, fac, matrices, fleet, hired=hired, limits=limits, seed=seed)
 
 
-def _run_jobs(jobs: Mapping[tuple[str, str], tuple], n: int, limits: Limits,
-              seed: int) -> dict[tuple[str, str], DayPlan]:
-    """Route every job; in ``n`` worker processes when n > 1 (same results either way)."""
-    keys = sorted(jobs)
-    if n <= 1 or len(keys) <= 1:
-        return {k: _route_job(jobs[k], limits, seed) for k in keys}
-    with process_pool(min(n, len(keys)), preload=("optimizer.planning.planner",)) as pool:
-        futures = {k: pool.submit(_route_job, jobs[k], limits, seed) for k in keys}
-        return {k: f.result() for k, f in futures.items()}
+class _RoutingQueue:
+    """Routing jobs (scenario days) run in ``n`` worker processes, at most ``width`` at a
+    time until :meth:`widen` (so that this process can work alongside them); in this
+    process, in key order, when ``n`` is 1. Results do not depend on ``n`` or the order."""
+
+    def __init__(self, n: int, limits: Limits, seed: int, *, width: int,
+                 fn: Callable[[tuple, Limits, int], DayPlan] | None = None) -> None:
+        self.limits, self.seed = limits, seed
+        self.fn = fn or _route_job  # module-level (picklable); tests swap it
+        self.width = max(1, width)
+        self.pool = process_pool(n, preload=("optimizer.planning.planner",)) if n > 1 else None
+        self.pending: deque[tuple[tuple[str, str], tuple]] = deque()
+        self.futures: dict[tuple[str, str], Future[DayPlan]] = {}
+        self.running = 0
+        self.lock = threading.RLock()  # a job done at once calls back in this thread
+
+    def close(self) -> None:
+        """Drop the jobs not started and stop the worker processes."""
+        if self.pool is not None:
+            with self.lock:
+                self.pending.clear()
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def add(self, jobs: Mapping[tuple[str, str], tuple]) -> None:
+        """Queue ``jobs`` (key -> :func:`route_day` arguments), in key order."""
+        with self.lock:
+            self.pending.extend((k, jobs[k]) for k in sorted(jobs))
+            self._fill()
+
+    def widen(self, width: int) -> None:
+        """Let ``width`` jobs run at once from now on."""
+        with self.lock:
+            self.width = max(1, width)
+            self._fill()
+
+    def results(self) -> dict[tuple[str, str], DayPlan]:
+        """Every queued job's day (waits for them; in this process when ``n`` is 1)."""
+        if self.pool is None:
+            jobs = sorted(self.pending)
+            self.pending.clear()
+            return {k: self.fn(job, self.limits, self.seed) for k, job in jobs}
+        self.widen(len(self.pending) + len(self.futures))
+        return {k: f.result() for k, f in sorted(self.futures.items())}
+
+    def _fill(self) -> None:  # with self.lock held
+        while self.pool is not None and self.pending and self.running < self.width:
+            key, job = self.pending.popleft()
+            fut = self.pool.submit(self.fn, job, self.limits, self.seed)
+            self.futures[key] = fut
+            self.running += 1
+            fut.add_done_callback(self._done)
+
+    def _done(self, _: Future[DayPlan]) -> None:
+        with self.lock:
+            self.running -= 1
+            self._fill()
 
 
 def _facilities(instance: Instance, sc: Scenario, stores: StorePlan,
@@ -340,4 +431,5 @@ def _feedback(instance: Instance, fac: FacilityPlan, day: DayPlan, haul: np.ndar
     return new
 
 
-__all__ = ["Planning", "plan", "today_store_running_yuan", "total_cost_yuan"]
+__all__ = ["LOCATION_TIME_S", "Planning", "location_time_s_for", "plan", "today_store_running_yuan",
+           "total_cost_yuan"]

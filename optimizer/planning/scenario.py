@@ -125,5 +125,29 @@ def coverage_samples(
     return out
 
 
-__all__ = ["apply_scenario", "coverage_samples", "day_volumes", "sample_closures",
+def coverage_masks(
+    instance: Instance, base: RoadNetwork, scenarios: Sequence[Scenario]
+) -> dict[str, list[np.ndarray]]:
+    """Per scenario, for every closure sample, the boolean village x pickup site array
+    "within ``operations.coverage_radius_min`` van minutes": what the pickup-point models
+    and the robust coverage use of :func:`coverage_samples`, at 1 byte per pair instead of 8
+    (each sample's minutes are dropped as soon as they are compared)."""
+    snaps = snap_sites(base, instance.site_points(), max_snap_m=instance.operations.max_snap_m,
+                       source=str(instance.network_path))
+    villages = {v.id: snaps[v.id] for v in instance.villages}
+    pickups = {p.id: snaps[p.id] for p in instance.pickup_sites}
+    radius = instance.operations.coverage_radius_min
+    out: dict[str, list[np.ndarray]] = {}
+    for sc in scenarios:
+        masks = []
+        for k in range(max(sc.closure_samples, 1)):
+            net = apply_scenario(base, sc, sample=k if sc.closure_samples > 0 else None)
+            masks.append(travel_minutes(net, villages, pickups,
+                                        DEFAULT_PROFILES[COVERAGE_PROFILE]) <= radius)
+        out[sc.id] = masks
+    return out
+
+
+__all__ = ["apply_scenario", "coverage_masks", "coverage_samples", "day_volumes",
+           "sample_closures",
            "scenario_network", "scenario_networks"]

@@ -159,7 +159,7 @@ class _Day:
         """(metres, seconds) from site a to site b; 0 and a violation when unreachable."""
         idx = self._idx(tm)
         i, j = idx[a], idx[b]
-        d, t = int(tm.distance_m[i, j]), int(tm.duration_s[i, j])
+        d, t = tm.pair(i, j)
         if d >= UNREACHABLE or t >= UNREACHABLE:
             self.add(f"{who}: no road from {a} to {b} for this vehicle type on the "
                      f"{self.sc.id} roads")

@@ -91,7 +91,9 @@ def _markdown(instance: Instance, result: PlanningResult) -> str:
     L.append(f"# Cold-chain plan: {result.instance}{title}\n")
     L.extend(_year_section(instance, result))
     limit = "none" if result.solution_limit is None else str(result.solution_limit)
-    L.append(f"Seed {result.seed}, routing time limit {result.time_limit_s:g} s, solution "
+    routing = ("set by the size rule" if result.time_limit_s is None
+               else f"{result.time_limit_s:g} s")
+    L.append(f"Seed {result.seed}, routing time limit {routing}, solution "
              f"limit {limit}. Baseline = today's cold stores, pickup points and fleet; plan = "
              "the optimised sites, modules and fleet.")
     if result.runtime_s > 0:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -64,31 +63,146 @@ class _Router:
         return pred
 
 
-@dataclass(frozen=True, eq=False)
+class _NodeValues:
+    """Fastest paths between the distinct graph nodes the sites snap to, in integer units
+    (int32: t_units of ``q_t`` seconds and d_units of 1 cm; -1 where there is no path),
+    with each site's node row and access legs. Site values are derived exactly as a dense
+    site x site matrix would hold them (same float operations, then rounded)."""
+
+    __slots__ = ("acc_d", "acc_t", "d_units", "pos", "q_t", "t_units")
+
+    def __init__(self, t_units: np.ndarray, d_units: np.ndarray, q_t: float, pos: np.ndarray,
+                 acc_t: np.ndarray, acc_d: np.ndarray) -> None:
+        self.t_units, self.d_units, self.q_t = t_units, d_units, q_t
+        self.pos, self.acc_t, self.acc_d = pos, acc_t, acc_d
+
+    def block(self, rows: np.ndarray, cols: np.ndarray, which: str) -> np.ndarray:
+        """int64 (rows x cols) seconds (``which="t"``) or metres (``"d"``) between sites."""
+        nr, nc = self.pos[rows], self.pos[cols]
+        t = self.t_units[np.ix_(nr, nc)]
+        unreachable = t < 0
+        if which == "t":
+            out = t.astype(np.float64)
+            out *= self.q_t
+            acc = self.acc_t
+        else:
+            out = self.d_units[np.ix_(nr, nc)].astype(np.float64)
+            out *= _D_UNIT_M
+            acc = self.acc_d
+        out[unreachable] = 0.0
+        out += acc[rows][:, None]
+        out += acc[cols][None, :]
+        np.rint(out, out=out)
+        res = out.astype(np.int64)
+        res[unreachable] = UNREACHABLE
+        res[rows[:, None] == cols[None, :]] = 0
+        return res
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.t_units.nbytes + self.d_units.nbytes + self.pos.nbytes
+                   + self.acc_t.nbytes + self.acc_d.nbytes)
+
+
 class TravelMatrix:
     """Fastest-path durations (s) and their distances (m) between sites, for one profile.
 
-    Row/column order is ``ids``. Both arrays are int64 with a zero diagonal; pairs without a
-    path hold :data:`UNREACHABLE`. Off-diagonal values include the access legs between each
-    site and its snapped node.
+    Row/column order is ``ids``. Values are int64 with a zero diagonal; pairs without a path
+    hold :data:`UNREACHABLE`. Off-diagonal values include the access legs between each site
+    and its snapped node.
+
+    :func:`travel_matrix` stores the paths between the distinct graph nodes the sites snap
+    to (int32 units, a quarter of the memory of two int64 site x site arrays when villages
+    and pickup points share nodes, and 8 bytes per node pair); :meth:`durations`,
+    :meth:`distances` and :meth:`pair` derive site values on demand. ``duration_s`` and
+    ``distance_m`` build the whole site x site arrays on each access (tests, small cases):
+    library code asks for the rectangles it needs. Built directly from two int64 arrays
+    (``TravelMatrix(profile, ids, distance_m, duration_s)``), the arrays are kept as given.
     """
 
-    profile: str
-    ids: tuple[str, ...]
-    distance_m: np.ndarray
-    duration_s: np.ndarray
-    _router: _Router | None = field(default=None, repr=False, compare=False)
+    __slots__ = ("_dense_d", "_dense_t", "_index", "_nodes", "_router", "ids", "profile")
 
-    def __post_init__(self) -> None:
+    def __init__(self, profile: str, ids: tuple[str, ...], distance_m: np.ndarray | None,
+                 duration_s: np.ndarray | None, _router: _Router | None = None,
+                 _nodes: _NodeValues | None = None) -> None:
+        self.profile = profile
+        self.ids = tuple(ids)
         n = len(self.ids)
-        for name in ("distance_m", "duration_s"):
-            a = getattr(self, name)
-            if not isinstance(a, np.ndarray) or a.shape != (n, n) or a.dtype != np.int64:
-                raise NetworkError.at(None, f"TravelMatrix.{name}",
-                                      f"must be an int64 array of shape ({n}, {n})",
-                                      got=getattr(a, "shape", type(a).__name__))
-        if len(set(self.ids)) != n:
+        if _nodes is None:
+            for name, a in (("distance_m", distance_m), ("duration_s", duration_s)):
+                if not isinstance(a, np.ndarray) or a.shape != (n, n) or a.dtype != np.int64:
+                    raise NetworkError.at(None, f"TravelMatrix.{name}",
+                                          f"must be an int64 array of shape ({n}, {n})",
+                                          got=getattr(a, "shape", type(a).__name__))
+        self._dense_d, self._dense_t = distance_m, duration_s
+        self._nodes = _nodes
+        self._router = _router
+        self._index = {sid: k for k, sid in enumerate(self.ids)}
+        if len(self._index) != n:
             raise NetworkError.at(None, "TravelMatrix.ids", "must be unique")
+
+    def __getstate__(self) -> tuple:
+        return (self.profile, self.ids, self._dense_d, self._dense_t, self._router, self._nodes)
+
+    def __setstate__(self, state: tuple) -> None:
+        profile, ids, d, t, router, nodes = state
+        self.profile, self.ids = profile, ids
+        self._dense_d, self._dense_t, self._router, self._nodes = d, t, router, nodes
+        self._index = {sid: k for k, sid in enumerate(ids)}
+
+    def __repr__(self) -> str:
+        return f"TravelMatrix(profile={self.profile!r}, sites={len(self.ids)})"
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the matrix's values (not its road graph)."""
+        if self._nodes is not None:
+            return self._nodes.nbytes
+        return int(self._dense_d.nbytes + self._dense_t.nbytes)  # type: ignore[union-attr]
+
+    def _all(self) -> np.ndarray:
+        return np.arange(len(self.ids), dtype=np.int64)
+
+    def durations(self, rows: Iterable[int] | np.ndarray,
+                  cols: Iterable[int] | np.ndarray) -> np.ndarray:
+        """int64 (rows x cols) seconds between the sites at those row/column indices."""
+        r, c = np.asarray(list(rows) if not isinstance(rows, np.ndarray) else rows,
+                          dtype=np.int64), np.asarray(
+            list(cols) if not isinstance(cols, np.ndarray) else cols, dtype=np.int64)
+        if self._nodes is None:
+            return self._dense_t[np.ix_(r, c)]  # type: ignore[index]
+        return self._nodes.block(r, c, "t")
+
+    def distances(self, rows: Iterable[int] | np.ndarray,
+                  cols: Iterable[int] | np.ndarray) -> np.ndarray:
+        """int64 (rows x cols) metres of the fastest paths between those sites."""
+        r, c = np.asarray(list(rows) if not isinstance(rows, np.ndarray) else rows,
+                          dtype=np.int64), np.asarray(
+            list(cols) if not isinstance(cols, np.ndarray) else cols, dtype=np.int64)
+        if self._nodes is None:
+            return self._dense_d[np.ix_(r, c)]  # type: ignore[index]
+        return self._nodes.block(r, c, "d")
+
+    def pair(self, i: int, j: int) -> tuple[int, int]:
+        """(metres, seconds) from the site at index ``i`` to the one at ``j``."""
+        if self._nodes is None:
+            return int(self._dense_d[i, j]), int(self._dense_t[i, j])  # type: ignore[index]
+        r, c = np.array([i], np.int64), np.array([j], np.int64)
+        return int(self._nodes.block(r, c, "d")[0, 0]), int(self._nodes.block(r, c, "t")[0, 0])
+
+    @property
+    def duration_s(self) -> np.ndarray:
+        """int64 (n, n) seconds between every two sites (built on each access)."""
+        if self._nodes is None:
+            return self._dense_t  # type: ignore[return-value]
+        return self._nodes.block(self._all(), self._all(), "t")
+
+    @property
+    def distance_m(self) -> np.ndarray:
+        """int64 (n, n) metres between every two sites (built on each access)."""
+        if self._nodes is None:
+            return self._dense_d  # type: ignore[return-value]
+        return self._nodes.block(self._all(), self._all(), "d")
 
     @property
     def reachable(self) -> np.ndarray:
@@ -98,8 +212,8 @@ class TravelMatrix:
     def index(self, site_id: str) -> int:
         """Row/column of ``site_id``."""
         try:
-            return self.ids.index(site_id)
-        except ValueError:
+            return self._index[site_id]
+        except KeyError:
             raise NetworkError.at(None, "TravelMatrix", f"unknown site id {site_id!r}") from None
 
     def path(self, i: str, j: str) -> list[Any]:
@@ -216,21 +330,6 @@ def _many_to_many(csr: sp.csr_matrix, sources: np.ndarray, *, jobs: int = 1) -> 
     return np.vstack(blocks)
 
 
-def _site_block(node_values: np.ndarray, rows: np.ndarray, cols: np.ndarray,
-                acc_rows: np.ndarray, acc_cols: np.ndarray,
-                unreachable: np.ndarray) -> np.ndarray:
-    """Site x site int64 values: node values (at ``rows`` x ``cols``) plus the access legs
-    at both ends, rounded; ``UNREACHABLE`` where there is no path."""
-    out = node_values[np.ix_(rows, cols)]
-    out += acc_rows[:, None]
-    out += acc_cols[None, :]
-    np.rint(out, out=out)
-    res = out.astype(np.int64)
-    del out
-    res[unreachable] = UNREACHABLE
-    return res
-
-
 def _check_options(network: RoadNetwork, profile: SpeedProfile,
                    forbidden_classes: Iterable[str], access_speed_kph: float) -> frozenset[str]:
     forbidden = frozenset(forbidden_classes) | profile.forbidden
@@ -247,9 +346,10 @@ def _check_options(network: RoadNetwork, profile: SpeedProfile,
 def _node_paths(network: RoadNetwork, profile: SpeedProfile, forbidden: frozenset[str],
                 index: dict[Any, int], n_nodes: int, rows: np.ndarray,
                 cols: np.ndarray | None, jobs: int
-                ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray, np.ndarray]:
-    """Fastest paths between graph nodes: ``(csr, seconds, metres, finite)``, each array
-    (rows x cols) (cols = rows when None); seconds/metres are 0 where there is no path."""
+                ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray, float]:
+    """Fastest paths between graph nodes: ``(csr, t_units, d_units, q_t)``, the units int32
+    arrays (rows x cols; cols = rows when None): time in ``q_t`` seconds (-1 where there
+    is no path) and the fastest path's length in cm."""
     u, v, length, time_s = _edge_arrays(network, profile, forbidden, index)
     q_t = _Q_T0
     while True:
@@ -265,11 +365,14 @@ def _node_paths(network: RoadNetwork, profile: SpeedProfile, forbidden: frozense
             break
         q_t *= 8.0
         logger.warning("long paths in %s: time quantum raised to %g s", network.source, q_t)
-    # in place from here on (a few full-size arrays at a time: 3,000 villages = 6,000+ sites)
-    np.subtract(enc, t_units * _M, out=enc)  # distance units of the fastest paths
-    t_units *= q_t  # seconds between nodes
-    enc *= _D_UNIT_M  # metres between nodes
-    return csr, t_units, enc, finite
+    # in place from here on (a few full-size arrays at a time)
+    np.subtract(enc, t_units * _M, out=enc)  # distance units (cm) of the fastest paths
+    d_units = enc.astype(np.int32)
+    del enc
+    t_int = t_units.astype(np.int32)
+    del t_units
+    t_int[~finite] = -1
+    return csr, t_int, d_units, q_t
 
 
 def _access(snaps: Mapping[str, Snap], access_speed_kph: float) -> tuple[np.ndarray, np.ndarray]:
@@ -288,28 +391,21 @@ def travel_matrix(network: RoadNetwork, snaps: Mapping[str, Snap], profile: Spee
     ``access_speed_kph`` at both ends. Values are rounded to whole metres/seconds; pairs with
     no path hold :data:`UNREACHABLE`. Rows/columns follow the order of ``snaps``.
     ``jobs`` worker processes share the shortest-path runs of large matrices (same result).
+    The paths are kept between the distinct nodes the sites snap to (see
+    :class:`TravelMatrix`): 8 bytes per node pair.
     """
     forbidden = _check_options(network, profile, forbidden_classes, access_speed_kph)
     ids = tuple(str(k) for k in snaps)
     nodes, index = _node_index(network)
     site_nodes = _site_nodes(network, snaps, index)
     uniq, pos = np.unique(np.asarray(site_nodes, dtype=np.int64), return_inverse=True)
-    csr, node_t, node_d, finite = _node_paths(network, profile, forbidden, index, len(nodes),
-                                              uniq, None, jobs)
+    csr, t_units, d_units, q_t = _node_paths(network, profile, forbidden, index, len(nodes),
+                                             uniq, None, jobs)
     acc_d, acc_t = _access(snaps, access_speed_kph)
-    pos = pos.reshape(-1)
-    unreachable = ~finite[np.ix_(pos, pos)]
-    del finite
-    duration = _site_block(node_t, pos, pos, acc_t, acc_t, unreachable)
-    del node_t
-    distance = _site_block(node_d, pos, pos, acc_d, acc_d, unreachable)
-    del node_d
-    np.fill_diagonal(duration, 0)
-    np.fill_diagonal(distance, 0)
+    values = _NodeValues(t_units, d_units, q_t, pos.reshape(-1).astype(np.int64), acc_t, acc_d)
     router = _Router(csr, nodes, {sid: int(k) for sid, k in zip(ids, site_nodes, strict=True)})
     logger.debug("travel matrix %s: %d sites, %d source nodes", profile.name, len(ids), uniq.size)
-    return TravelMatrix(profile=profile.name, ids=ids, distance_m=distance, duration_s=duration,
-                        _router=router)
+    return TravelMatrix(profile.name, ids, None, None, _router=router, _nodes=values)
 
 
 def travel_minutes(network: RoadNetwork, sources: Mapping[str, Snap],
@@ -329,20 +425,29 @@ def travel_minutes(network: RoadNetwork, sources: Mapping[str, Snap],
     dst_nodes = np.asarray(_site_nodes(network, targets, index), dtype=np.int64)
     src_u, src_pos = np.unique(src_nodes, return_inverse=True)
     dst_u, dst_pos = np.unique(dst_nodes, return_inverse=True)
-    _, node_t, _, finite = _node_paths(network, profile, forbidden, index, len(nodes),
-                                       src_u, dst_u, 1)
+    _, t_units, _, q_t = _node_paths(network, profile, forbidden, index, len(nodes),
+                                     src_u, dst_u, 1)
     _, acc_src = _access(sources, access_speed_kph)
     _, acc_dst = _access(targets, access_speed_kph)
     src_pos, dst_pos = src_pos.reshape(-1), dst_pos.reshape(-1)
-    unreachable = ~finite[np.ix_(src_pos, dst_pos)]
-    sec = _site_block(node_t, src_pos, dst_pos, acc_src, acc_dst, unreachable)
-    out = np.where(sec < UNREACHABLE, sec / 60.0, np.inf)
+    t = t_units[np.ix_(src_pos, dst_pos)]
+    del t_units
+    unreachable = t < 0
+    sec = t.astype(np.float64)
+    del t
+    sec *= q_t
+    sec[unreachable] = 0.0
+    sec += acc_src[:, None]
+    sec += acc_dst[None, :]
+    np.rint(sec, out=sec)
+    sec /= 60.0
+    sec[unreachable] = np.inf
     tgt = {str(k): j for j, k in enumerate(targets)}
     for i, k in enumerate(sources):
         j = tgt.get(str(k))
         if j is not None:
-            out[i, j] = 0.0
-    return out
+            sec[i, j] = 0.0
+    return sec
 
 
 def check_reachable(network: RoadNetwork, snaps: Mapping[str, Snap], *,

@@ -25,6 +25,7 @@ from optimizer.batch import (
     summarise,
 )
 from optimizer.errors import InputError
+from optimizer.limits import Limits
 from tests.conftest import DATA, ROOT
 
 QUICK = ["--mode", "baseline", "--time-limit", "1", "--solution-limit", "10"]
@@ -263,16 +264,20 @@ def test_largest_instances_start_first(tmp_path: Path) -> None:
     assert [t.name for t in schedule_order(tasks)] == ["b-big", "c-mid", "a-small"]
 
 
-def test_location_time_defaults_agree_with_the_planner() -> None:
+def test_time_defaults_agree_with_the_planner() -> None:
+    """Every entry point leaves the routing and location times to the size rule."""
     import inspect
 
     from optimizer.cli import batch as cli_batch
     from optimizer.cli import solve as cli_solve
-    from optimizer.planning.planner import LOCATION_TIME_S
+    from optimizer.planning.planner import plan
 
-    assert Task(kind="instance", path="x", digest="d", family="f").location_time_s \
-        == LOCATION_TIME_S
-    assert TaskDefaults().location_time_s == LOCATION_TIME_S
+    task = Task(kind="instance", path="x", digest="d", family="f")
+    assert task.location_time_s is None and task.time_limit_s is None
+    assert TaskDefaults().location_time_s is None and TaskDefaults().time_limit_s is None
+    assert inspect.signature(plan).parameters["location_time_s"].default is None
+    assert Limits().time_s is None
     for fn in (cli_solve.solve, cli_batch.batch):
-        default = inspect.signature(fn).parameters["location_time"].default
-        assert default == LOCATION_TIME_S, fn.__name__
+        params = inspect.signature(fn).parameters
+        assert params["location_time"].default is None, fn.__name__
+        assert params["time_limit"].default is None, fn.__name__

@@ -67,6 +67,17 @@ def test_round_trip(tmp_path: Path, tiny, result: PlanningResult) -> None:
     assert (tmp_path / "again.json").read_bytes() == p.read_bytes()
 
 
+def test_size_rule_time_round_trips_as_null(tmp_path: Path, tiny, result) -> None:
+    """A plan routed by the size rule (no fixed time) records ``"time_s": null``."""
+    ruled = replace(result, time_limit_s=None)
+    p = tmp_path / "plan.json"
+    write_plan_json(p, tiny, ruled)
+    doc = json.loads(p.read_text(encoding="utf-8"))
+    assert doc["limits"]["time_s"] is None
+    assert not any(e["path"] == "/limits/time_s" for e in doc.get("null_values", []))
+    assert read_plan_json(p, instance=tiny).time_limit_s is None
+
+
 def test_file_content(tmp_path: Path, tiny, result: PlanningResult) -> None:
     p = tmp_path / "plan.json"
     write_plan_json(p, tiny, result)

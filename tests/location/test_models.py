@@ -562,3 +562,78 @@ def test_modular_intake_cost_moves_produce_away_from_a_dark_site() -> None:
     assert res.status == "optimal"
     assert res.open == (0,)
     assert res.objective == pytest.approx(3942.0 + 3000.0 + 12000.0)
+
+
+@pytest.mark.parametrize("kw", [{}, {"lease_cost_yuan": np.array([[40.0, 40.0], [700.0, 700.0]]),
+                                     "buy_cost_yuan": 500.0}])
+def test_modular_highs_from_its_lp_rounding_start_matches_scip(kw) -> None:  # type: ignore[no-untyped-def]
+    """The planner's backend (HiGHS from an LP-rounding start) finds SCIP's optimum."""
+    scip = _flexible(**kw)
+    highs = _flexible(backend="scipy-highs", **kw)
+    assert highs.status == scip.status == "optimal"
+    assert highs.objective == pytest.approx(scip.objective)
+    assert highs.modules is not None and scip.modules is not None
+    assert highs.modules.tolist() == scip.modules.tolist()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_modular_highs_matches_scip_on_random_seasons(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    t, s, i, j = 2, 2, 12, 4
+    q = rng.uniform(50, 400, (t, s, i))
+    allowed = rng.random((i, j)) < 0.7
+    allowed[:, 0] = True
+    args = dict(season_days=np.array([300.0, 60.0]), existing=np.array([True, False, False,
+                                                                          False]),
+                initial_modules=np.array([2.0, 0.0, 0.0, 0.0]),
+                active_cost_yuan=rng.uniform(200, 3000, (t, j)), standby_cost_yuan=50.0,
+                lease_cost_yuan=40.0, buy_cost_yuan=800.0, cyclic=True, max_modules=6,
+                scenario_prob=np.array([0.7, 0.3]), time_limit_s=20)
+    costs = (q, allowed, rng.uniform(0.01, 0.3, (i, j)), 1.5, rng.uniform(50, 500, j),
+             np.array([[30.0] * j, [6.0] * j]), 250.0, 1.0)
+    scip = modular_location(*costs, **args)  # type: ignore[arg-type]
+    highs = modular_location(*costs, backend="scipy-highs", **args)  # type: ignore[arg-type]
+    assert scip.status == highs.status == "optimal"
+    assert highs.objective == pytest.approx(scip.objective, rel=1e-7)
+
+
+def test_round_up_start_is_feasible_and_bounded_by_the_optimum() -> None:
+    """Facility location: LP rounding opens every site the LP uses a little; the start is
+    feasible (the search accepts it) and no better than the proven optimum."""
+    from optimizer.location._mip import MipBuilder
+
+    rng = np.random.default_rng(7)
+    n, m = 15, 5
+    cost = rng.uniform(1, 10, (n, m))
+    mb = MipBuilder()
+    y = mb.add_vars(m, ub=1.0, cost=rng.uniform(5, 20, m), integer=True)
+    x = mb.add_vars((n, m), ub=1.0, cost=cost)
+    mb.add_rows(np.repeat(np.arange(n), m), x.ravel(), 1.0, n_rows=n, lb=1.0)
+    r = np.arange(n * m)
+    mb.add_rows(np.concatenate([r, r]), np.concatenate([x.ravel(), np.tile(y, n)]),
+                np.concatenate([np.ones(n * m), -np.ones(n * m)]), n_rows=n * m, ub=0.0)
+    start = mb.round_up_start(time_limit_s=10)
+    assert start is not None
+    assert set(np.unique(np.round(start[y], 9))) <= {0.0, 1.0}
+    assert np.allclose(start[x].sum(axis=1), 1.0)
+    assert (start[x] <= start[y][None, :] + 1e-9).all()
+    best = mb.solve(time_limit_s=10, backend="scipy-highs")
+    warm = mb.solve(time_limit_s=10, backend="scipy-highs", start=start)
+    assert warm.status == best.status == "optimal"
+    assert warm.objective == pytest.approx(best.objective)
+    assert float(mb_objective(mb, start)) >= best.objective - 1e-6
+
+
+def mb_objective(mb, values: np.ndarray) -> float:  # type: ignore[no-untyped-def]
+    """Objective of ``values`` in the model built by ``mb`` (test helper)."""
+    return float(np.concatenate(mb._obj) @ values) + mb.objective_offset
+
+
+def test_round_up_start_gives_up_when_rounding_up_breaks_a_row() -> None:
+    """x + y <= 1 with both wanted: the LP takes halves, rounding both up breaks the row."""
+    from optimizer.location._mip import MipBuilder
+
+    mb = MipBuilder()
+    v = mb.add_vars(2, ub=1.0, cost=np.array([-1.0, -1.0]), integer=True)
+    mb.add_row(v, 1.0, ub=1.5)
+    assert mb.round_up_start(time_limit_s=5) is None

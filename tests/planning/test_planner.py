@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from optimizer.limits import Limits
@@ -97,3 +99,65 @@ def test_cheapest_sites_keeps_k_allowed_sites_per_village() -> None:
     got = cheapest_sites(cost, allowed, 2)
     assert got.tolist() == [[False, False, True, True], [True, True, False, False]]
     assert cheapest_sites(cost, allowed, 4).tolist() == allowed.tolist()
+
+
+def _timed_job(job: tuple, limits, seed: int):  # type: ignore[no-untyped-def]
+    """A stand-in routing job for the queue test: (start, end) wall times of a short nap."""
+    start = time.time()
+    time.sleep(job[0])
+    return (start, time.time())
+
+
+def test_routing_queue_runs_at_most_width_jobs_until_widened() -> None:
+    """Today's days run jobs - 1 at a time while the planner works, then all at once."""
+    from optimizer.planning.planner import _RoutingQueue
+
+    queue = _RoutingQueue(2, Limits(), 0, width=1, fn=_timed_job)
+    try:
+        queue.add({("a", "baseline"): (0.5,), ("b", "baseline"): (0.5,)})
+        queue.futures[("a", "baseline")].result()  # the planner works meanwhile
+        queue.add({("c", "plan"): (0.5,)})
+        out = queue.results()
+    finally:
+        queue.close()
+    assert sorted(out) == [("a", "baseline"), ("b", "baseline"), ("c", "plan")]
+    a_end, b_start = out[("a", "baseline")][1], out[("b", "baseline")][0]
+    assert b_start >= a_end - 0.05  # one at a time before results() widened the queue
+
+
+def test_routing_queue_in_this_process_with_one_job() -> None:
+    from optimizer.planning.planner import _RoutingQueue
+
+    queue = _RoutingQueue(1, Limits(), 0, width=1, fn=_timed_job)
+    queue.add({("b", "plan"): (0.0,), ("a", "plan"): (0.0,)})
+    out = queue.results()
+    queue.close()
+    assert queue.pool is None and list(out) == [("a", "plan"), ("b", "plan")]
+
+
+def test_coverage_masks_are_the_samples_within_the_radius(tiny, tiny_net) -> None:
+    """The planner's boolean coverage (1 byte per pair) says what the minutes say, and the
+    pickup-point model chooses the same points from either."""
+    import numpy as np
+
+    from optimizer.planning.scenario import coverage_masks, coverage_samples
+    from optimizer.planning.sites import choose_pickup_points
+
+    minutes = coverage_samples(tiny, tiny_net, list(tiny.scenarios))
+    masks = coverage_masks(tiny, tiny_net, list(tiny.scenarios))
+    radius = tiny.operations.coverage_radius_min
+    assert minutes.keys() == masks.keys()
+    for sc in minutes:
+        assert len(minutes[sc]) == len(masks[sc])
+        for m, b in zip(minutes[sc], masks[sc], strict=True):
+            assert b.dtype == bool and np.array_equal(b, m <= radius)
+    assert choose_pickup_points(tiny, masks, time_limit_s=5) == \
+        choose_pickup_points(tiny, minutes, time_limit_s=5)
+
+
+@pytest.mark.parametrize(("villages", "k"), [(1, 20), (126, 20), (623, 20), (1200, 20),
+                                              (1500, 16), (2000, 12), (3000, 8), (50_000, 8)])
+def test_candidate_sites_shrink_only_in_very_large_counties(villages: int, k: int) -> None:
+    from optimizer.planning.sites import candidate_sites
+
+    assert candidate_sites(villages) == k

@@ -267,3 +267,54 @@ def test_parallel_jobs_give_identical_matrices(monkeypatch) -> None:
     assert np.array_equal(one.duration_s, two.duration_s)
     assert np.array_equal(one.distance_m, two.distance_m)
     assert one.reachable.all()
+
+
+@st.composite
+def shared_node_networks(draw):
+    """A random network whose sites share nodes (villages and their pickup points)."""
+    net, snaps = draw(networks())
+    more = {f"p{k}": Snap(f"p{k}", s.node, draw(st.floats(0, 300)))
+            for k, s in enumerate(snaps.values()) if draw(st.booleans())}
+    return net, {**snaps, **more}
+
+
+@FAST
+@given(shared_node_networks(), st.sampled_from(sorted(DEFAULT_PROFILES)), st.data())
+def test_rectangles_and_pairs_equal_the_dense_matrix(case, profile_name, data) -> None:
+    """The node-level matrix gives, for any rows and columns, exactly the site values the
+    whole site x site arrays hold (access legs, zero diagonal, UNREACHABLE)."""
+    import pickle
+
+    net, snaps = case
+    m = travel_matrix(net, snaps, DEFAULT_PROFILES[profile_name])
+    dur, dist = m.duration_s, m.distance_m
+    n = len(snaps)
+    assert dur.shape == dist.shape == (n, n) and dur.dtype == dist.dtype == np.int64
+    assert (np.diag(dur) == 0).all() and (np.diag(dist) == 0).all()
+    rows = data.draw(st.lists(st.integers(0, n - 1), max_size=2 * n))
+    cols = data.draw(st.lists(st.integers(0, n - 1), max_size=2 * n))
+    assert np.array_equal(m.durations(rows, cols), dur[np.ix_(rows, cols)])
+    assert np.array_equal(m.distances(np.array(rows, np.int64), cols),
+                          dist[np.ix_(rows, cols)])
+    for i, j in zip(rows, cols, strict=False):
+        assert m.pair(i, j) == (dist[i, j], dur[i, j])
+    back = pickle.loads(pickle.dumps(m))
+    assert np.array_equal(back.duration_s, dur) and back.index(m.ids[-1]) == n - 1
+    # sites sharing a node are stored once
+    assert m.nbytes <= 8 * len({s.node for s in snaps.values()}) ** 2 + 40 * n
+
+
+def test_matrix_memory_is_per_node_pair(tmp_path) -> None:
+    """Many sites on few nodes: the values take 8 bytes per node pair, not 16 per site
+    pair."""
+    net = load_network(TINY)
+    nodes = list(net.graph.nodes)
+    snaps = {f"s{k}": Snap(f"s{k}", nodes[k % len(nodes)], float(k)) for k in range(400)}
+    m = travel_matrix(net, snaps, TRUCK)
+    assert m.nbytes < 400 * 400 * 16 / 20
+    dense = TravelMatrix("truck", m.ids, m.distance_m, m.duration_s)
+    assert dense.nbytes == 400 * 400 * 16
+    rows, cols = [0, 7, 399, 12], [5, 399, 0]
+    assert np.array_equal(dense.durations(rows, cols), m.durations(rows, cols))
+    assert np.array_equal(dense.distances(rows, cols), m.distances(rows, cols))
+    assert dense.pair(7, 5) == m.pair(7, 5)
