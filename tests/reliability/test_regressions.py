@@ -166,14 +166,18 @@ def test_huge_number_in_a_pmed_file_is_refused(tmp_path: Path) -> None:
              "must be at most 1e+12 in size")
 
 
+def _solved_plan(inst: Path, out: Path) -> dict:
+    """plan.json (as a dict) of a quick ``coldchain solve INST --out OUT``."""
+    rc, _, err = run_cli(["solve", str(inst), "--time-limit", "2", "--solution-limit", "20",
+                          "--iterations", "1", "--location-time", "1", "--out", str(out)])
+    assert rc == 0, err
+    return json.loads((out / "plan.json").read_text())
+
+
 def test_huge_time_in_plan_json_is_refused(tmp_path: Path) -> None:
     """Was: internal error OverflowError in the checker for start_min = 1e308."""
     d = copy_tiny(tmp_path / "tiny")
-    rc, _, err = run_cli(["solve", str(d), "--time-limit", "2", "--solution-limit", "20",
-                          "--iterations", "1", "--location-time", "1",
-                          "--out", str(tmp_path / "out")])
-    assert rc == 0, err
-    doc = json.loads((tmp_path / "out" / "plan.json").read_text())
+    doc = _solved_plan(d, tmp_path / "out")
     route = next(o["day"]["routes"][0] for o in doc["outcomes"] if o["day"]["routes"])
     route["start_min"] = 1e308
     (tmp_path / "bad.json").write_text(json.dumps(doc))
@@ -232,11 +236,7 @@ def test_prodhon_depot_of_zero_capacity_is_solved(tmp_path: Path) -> None:
 def test_plan_json_leased_modules_at_an_unknown_site_are_refused(tmp_path: Path) -> None:
     """Was: internal error KeyError in the checker for a renamed site under 'leased'."""
     d = copy_tiny(tmp_path / "tiny")
-    rc, _, err = run_cli(["solve", str(d), "--time-limit", "2", "--solution-limit", "20",
-                          "--iterations", "1", "--location-time", "1",
-                          "--out", str(tmp_path / "out")])
-    assert rc == 0, err
-    doc = json.loads((tmp_path / "out" / "plan.json").read_text())
+    doc = _solved_plan(d, tmp_path / "out")
     fac = next(o["facilities"] for o in doc["outcomes"] if o["facilities"].get("leased"))
     season = next(iter(fac["leased"]))
     fac["leased"][season] = {"nowhere": 1}
@@ -259,11 +259,7 @@ def test_plan_json_null_value_of_a_wrong_type_is_refused(tmp_path: Path) -> None
     from optimizer.formats.plan_json import read_plan_json
 
     d = copy_tiny(tmp_path / "tiny")
-    rc, _, err = run_cli(["solve", str(d), "--time-limit", "2", "--solution-limit", "20",
-                          "--iterations", "1", "--location-time", "1",
-                          "--out", str(tmp_path / "out")])
-    assert rc == 0, err
-    doc = json.loads((tmp_path / "out" / "plan.json").read_text())
+    doc = _solved_plan(d, tmp_path / "out")
     assert doc["null_values"], "the tiny plan has figures that do not exist (payback...)"
     doc["null_values"][0]["value"] = []
     (tmp_path / "bad.json").write_text(json.dumps(doc))
