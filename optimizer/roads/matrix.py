@@ -104,6 +104,11 @@ class _NodeValues:
                    + self.acc_t.nbytes + self.acc_d.nbytes)
 
 
+def _indices(ix: Iterable[int] | np.ndarray) -> np.ndarray:
+    """``ix`` as an int64 index array."""
+    return np.asarray(ix if isinstance(ix, np.ndarray) else list(ix), dtype=np.int64)
+
+
 class TravelMatrix:
     """Fastest-path durations (s) and their distances (m) between sites, for one profile.
 
@@ -166,22 +171,20 @@ class TravelMatrix:
     def durations(self, rows: Iterable[int] | np.ndarray,
                   cols: Iterable[int] | np.ndarray) -> np.ndarray:
         """int64 (rows x cols) seconds between the sites at those row/column indices."""
-        r, c = np.asarray(list(rows) if not isinstance(rows, np.ndarray) else rows,
-                          dtype=np.int64), np.asarray(
-            list(cols) if not isinstance(cols, np.ndarray) else cols, dtype=np.int64)
-        if self._nodes is None:
-            return self._dense_t[np.ix_(r, c)]  # type: ignore[index]
-        return self._nodes.block(r, c, "t")
+        return self._block(rows, cols, "t")
 
     def distances(self, rows: Iterable[int] | np.ndarray,
                   cols: Iterable[int] | np.ndarray) -> np.ndarray:
         """int64 (rows x cols) metres of the fastest paths between those sites."""
-        r, c = np.asarray(list(rows) if not isinstance(rows, np.ndarray) else rows,
-                          dtype=np.int64), np.asarray(
-            list(cols) if not isinstance(cols, np.ndarray) else cols, dtype=np.int64)
+        return self._block(rows, cols, "d")
+
+    def _block(self, rows: Iterable[int] | np.ndarray, cols: Iterable[int] | np.ndarray,
+               kind: str) -> np.ndarray:
+        r, c = _indices(rows), _indices(cols)
         if self._nodes is None:
-            return self._dense_d[np.ix_(r, c)]  # type: ignore[index]
-        return self._nodes.block(r, c, "d")
+            dense = self._dense_t if kind == "t" else self._dense_d
+            return dense[np.ix_(r, c)]  # type: ignore[index]
+        return self._nodes.block(r, c, kind)
 
     def pair(self, i: int, j: int) -> tuple[int, int]:
         """(metres, seconds) from the site at index ``i`` to the one at ``j``."""
