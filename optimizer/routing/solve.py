@@ -210,8 +210,18 @@ def solve_routing(
                 else:
                     candidates.append(sol)
 
+    n_mand = sum(1 for s in problem.stops if s.drop_penalty_fen is None)
+    if not candidates and n_mand == 0:
+        # every stop is optional: serving none is a plan (each drop pays its penalty); a
+        # time share too short for any engine to return a first solution ends here
+        log.warning("%s: no routing found in %g s for %d stops; all dropped", problem.name,
+                    time_limit_s, len(problem.stops))
+        idle = RoutingSolution((), tuple(range(len(problem.stops))), 0.0, "no solution in time",
+                               "none")
+        cost, _ = check.evaluate(problem, idle)
+        candidates.append(RoutingSolution((), idle.dropped, cost.total, idle.status, "none",
+                                          time.perf_counter() - t0))
     if not candidates:
-        n_mand = sum(1 for s in problem.stops if s.drop_penalty_fen is None)
         raise InfeasibleError(
             f"no feasible routing found in {time_limit_s:g} s for {len(problem.stops)} stops "
             f"({n_mand} mandatory) and {len(problem.vehicles)} vehicles; relax windows, "

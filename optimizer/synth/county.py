@@ -386,8 +386,11 @@ def _synthetic_text(county: County, preset: ProductPreset, seed: int, n_track: i
 
 
 def _instance_toml(county: County, preset: ProductPreset, name: str, network_rel: str,
-                   seed: int, n_track: int, vehicles: list[dict[str, object]]) -> str:
+                   seed: int, n_track: int, vehicles: list[dict[str, object]],
+                   rural_sites: bool = True) -> str:
     off_days = 365 - preset.peak_days
+    # the rain outages cut rural lines: only where a candidate site is on one
+    outage = dict(RAIN_OUTAGE_H) if rural_sites else {}
     doc: dict[str, object] = {
         "format_version": 1,
         "name": name,
@@ -426,11 +429,11 @@ def _instance_toml(county: County, preset: ProductPreset, name: str, network_rel
             {"id": "rain", "season": "off", "label": "Rainy season: slower village roads, "
              "sampled closures", "rain_speed_factor": dict(_RAIN_SPEED),
              "closure_probability": dict(_RAIN_CLOSURE), "closure_samples": 5, "seed": seed,
-             "outage_h": dict(RAIN_OUTAGE_H), "probability": SCENARIO_SHARES["rain"]},
+             "outage_h": dict(outage), "probability": SCENARIO_SHARES["rain"]},
             {"id": "stress", "season": "peak", "label": "Peak + rain + 48 h hold at the hub",
              "rain_speed_factor": dict(_RAIN_SPEED),
              "closure_probability": dict(_RAIN_CLOSURE), "closure_samples": 5,
-             "hold_h": 48.0, "outage_h": dict(RAIN_OUTAGE_H), "seed": seed,
+             "hold_h": 48.0, "outage_h": dict(outage), "seed": seed,
              "probability": SCENARIO_SHARES["stress"]},
         ],
     }
@@ -618,7 +621,8 @@ def generate_county(county_code: str, *, seed: int = 0, product: str = "kiwifrui
     files = {
         "instance.toml": _instance_toml(
             county, preset, name, network_rel, seed, len(net.track_villages),
-            fleet(peak_t * 1000.0, hub_modules * MODULE_T * 1000.0 * TURNS_PER_DAY)),
+            fleet(peak_t * 1000.0, hub_modules * MODULE_T * 1000.0 * TURNS_PER_DAY),
+            rural_sites=any(r["power"] == "rural" for r in cs_rows)),
         "villages.csv": _csv_text(v_rows),
         "cold_store_sites.csv": _csv_text(cs_rows),
         "pickup_sites.csv": _csv_text(pp_rows),

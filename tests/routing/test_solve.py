@@ -211,3 +211,23 @@ def test_bad_arguments() -> None:
     with pytest.raises(ValueError, match="PyVRP"):
         solve_routing(problem([(0, 0), (1, 0)], [{"deadline_s": 10**6}], [{}]),
                       time_limit_s=T, engine="pyvrp")
+
+
+def test_no_solution_in_time_drops_every_optional_stop(monkeypatch) -> None:
+    """A time share too short for any engine to answer: with every stop optional the plan
+    serves none (a feasible plan, checked, penalties paid); with a mandatory stop it is an
+    InfeasibleError as before."""
+    from optimizer.routing import _ortools, _pyvrp
+
+    monkeypatch.setattr(_pyvrp, "solve_relaxed", lambda *a, **k: None)
+    monkeypatch.setattr(_pyvrp, "solve_pyvrp", lambda *a, **k: None)
+    monkeypatch.setattr(_ortools, "solve_ortools", lambda *a, **k: None)
+    coords = [(0, 0), (1, 0), (0, 1)]
+    p = problem(coords, [{"delivery_kg": 5, "drop_penalty_fen": 700},
+                         {"delivery_kg": 5, "drop_penalty_fen": 300}], [{"capacity_kg": 10}])
+    sol = solve_routing(p, time_limit_s=T)
+    assert sol.dropped == (0, 1) and not sol.routes and sol.objective == 1000
+    assert check.verify(p, sol).dropped == 1000
+    mandatory = problem(coords, [{"delivery_kg": 5}], [{"capacity_kg": 10}])
+    with pytest.raises(InfeasibleError, match="no feasible routing found"):
+        solve_routing(mandatory, time_limit_s=T)

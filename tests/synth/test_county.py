@@ -180,3 +180,19 @@ def test_cli(tmp_path: Path) -> None:
     res = runner.invoke(app, ["generate", "--county", "123456",
                               "--instances-dir", str(tmp_path / "i")])
     assert isinstance(res.exception, InstanceError)
+
+
+def test_no_rain_outage_without_a_site_on_a_rural_line(tmp_path: Path, monkeypatch) -> None:
+    """A county whose candidate sites are all on the grid (every village urban or on a
+    track, e.g. a small merged benchmark county) gets no rural outage, and reads."""
+    import optimizer.synth.county as county_mod
+
+    real = county_mod._cold_store_rows
+
+    def grid_only(*a, **k):  # type: ignore[no-untyped-def]
+        return [r for r in real(*a, **k) if r["power"] != "rural"]
+
+    monkeypatch.setattr(county_mod, "_cold_store_rows", grid_only)
+    inst = read_instance(_gen(tmp_path, "522635") / "instance.toml")
+    assert {s.power for s in inst.cold_store_sites} == {"grid"}
+    assert all(not sc.outage_h for sc in inst.scenarios)
