@@ -6,15 +6,22 @@ The size rule (what ``coldchain solve`` and ``coldchain batch`` use unless ``--t
 
 * **routing**, per scenario day and plan::
 
-      T_route(stops) = min(ROUTING_CAP_S, max(ROUTING_FLOOR_S, ROUTING_S_PER_STOP * stops))
-                     = min(10, max(1, 0.065 * stops))   seconds
+      T_route(stops, depots) = max(min(ROUTING_CAP_S, max(ROUTING_FLOOR_S,
+                                                          ROUTING_S_PER_STOP * stops)),
+                                   ROUTING_S_PER_DEPOT * depots)
+                             = max(min(10, max(1, 0.065 * stops)), 0.2 * depots)   seconds
 
   where ``stops`` counts the day's routing stops over all its depots (produce lots to
-  collect and parcel lots to deliver); the day's time is then split over its depots in
+  collect and parcel lots to deliver) and ``depots`` the depots with stops that day (each
+  is its own routing problem); the day's time is then split over its depots in
   proportion to their stops, as a given ``--time-limit`` is. A day of 15 stops or fewer
   gets 1 s, a 70-village county's plan day (about 40 stops) 2.6 s and its baseline day
   (about 95 stops) 6.2 s, and a day of 154 stops or more (every day of Xiuwen, every
-  larger county) the cap, 10 s: the old fixed default.
+  larger county) the cap, 10 s: the old fixed default. The depot term only counts in
+  very large counties: a day of more than 50 depots (Weining's peak plan, 61 depots:
+  12.2 s; a 3,000-village county's peak plan, about 300 depots: 60 s), where 10 s split
+  over hundreds of depots left a depot about 0.05 s, too little for a first solution
+  (its stops were all dropped).
 
 * **location**, per location model solve (pickup points, then cold stores in every
   location-routing round)::
@@ -48,8 +55,10 @@ from dataclasses import dataclass
 ROUTING_S_PER_STOP = 0.065
 #: least routing seconds of a scenario day (size rule)
 ROUTING_FLOOR_S = 1.0
-#: most routing seconds of a scenario day (size rule; the old fixed default)
+#: most routing seconds of a scenario day from its stops (size rule; the old fixed default)
 ROUTING_CAP_S = 10.0
+#: least routing seconds per depot of a scenario day (size rule; counts beyond 50 depots)
+ROUTING_S_PER_DEPOT = 0.2
 #: location seconds per village x candidate site pair (size rule)
 LOCATION_S_PER_PAIR = 1e-3
 #: least seconds of a location model solve (size rule)
@@ -58,10 +67,12 @@ LOCATION_FLOOR_S = 2.0
 LOCATION_CAP_S = 20.0
 
 
-def routing_time_s(stops: int) -> float:
-    """Routing seconds of one scenario day with ``stops`` stops (all depots), by the size
-    rule: ``min(ROUTING_CAP_S, max(ROUTING_FLOOR_S, ROUTING_S_PER_STOP * stops))``."""
-    return min(ROUTING_CAP_S, max(ROUTING_FLOOR_S, ROUTING_S_PER_STOP * max(int(stops), 0)))
+def routing_time_s(stops: int, depots: int = 1) -> float:
+    """Routing seconds of one scenario day with ``stops`` stops over ``depots`` depots, by
+    the size rule: ``max(min(ROUTING_CAP_S, max(ROUTING_FLOOR_S, ROUTING_S_PER_STOP *
+    stops)), ROUTING_S_PER_DEPOT * depots)``."""
+    by_stops = min(ROUTING_CAP_S, max(ROUTING_FLOOR_S, ROUTING_S_PER_STOP * max(int(stops), 0)))
+    return max(by_stops, ROUTING_S_PER_DEPOT * max(int(depots), 0))
 
 
 def location_time_s(villages: int, candidates: int) -> float:
@@ -85,10 +96,10 @@ class Limits:
     time_s: float | None = None
     solution_limit: int | None = None
 
-    def routing_s(self, stops: int) -> float:
-        """Routing seconds of a scenario day with ``stops`` stops: ``time_s``, or the size
-        rule (:func:`routing_time_s`) when it is None."""
-        return routing_time_s(stops) if self.time_s is None else float(self.time_s)
+    def routing_s(self, stops: int, depots: int = 1) -> float:
+        """Routing seconds of a scenario day with ``stops`` stops over ``depots`` depots:
+        ``time_s``, or the size rule (:func:`routing_time_s`) when it is None."""
+        return routing_time_s(stops, depots) if self.time_s is None else float(self.time_s)
 
     def describe(self) -> str:
         """``"10 s"`` or ``"size rule"``: the routing time in words (reports, progress)."""
@@ -101,6 +112,7 @@ __all__ = [
     "LOCATION_S_PER_PAIR",
     "ROUTING_CAP_S",
     "ROUTING_FLOOR_S",
+    "ROUTING_S_PER_DEPOT",
     "ROUTING_S_PER_STOP",
     "Limits",
     "location_time_s",

@@ -10,6 +10,7 @@ from optimizer.limits import (
     LOCATION_FLOOR_S,
     ROUTING_CAP_S,
     ROUTING_FLOOR_S,
+    ROUTING_S_PER_DEPOT,
     ROUTING_S_PER_STOP,
     Limits,
     location_time_s,
@@ -30,6 +31,19 @@ def test_routing_rule_is_monotone_and_bounded() -> None:
     assert values == sorted(values)
     assert min(values) == ROUTING_FLOOR_S and max(values) == ROUTING_CAP_S
     assert routing_time_s(100) == pytest.approx(100 * ROUTING_S_PER_STOP)
+
+
+@pytest.mark.parametrize(("stops", "depots", "seconds"), [
+    (40, 1, 2.6), (700, 13, 10.0), (700, 50, 10.0), (3664, 61, 12.2), (13_000, 299, 59.8),
+    (100, 60, 12.0),
+])
+def test_routing_rule_gives_every_depot_of_a_large_day_its_floor(stops: int, depots: int,
+                                                               seconds: float) -> None:
+    """Hundreds of depots in a day: 0.2 s each at least (10 s over 299 depots left each
+    about 0.03 s, too little for a first solution)."""
+    assert routing_time_s(stops, depots) == pytest.approx(seconds)
+    assert routing_time_s(stops, depots) >= ROUTING_S_PER_DEPOT * depots
+    assert routing_time_s(stops, depots) >= routing_time_s(stops)
 
 
 @pytest.mark.parametrize(("villages", "candidates", "seconds"), [
@@ -65,7 +79,7 @@ def test_a_day_gets_the_rule_time_split_over_its_depots(tiny, tiny_net, monkeypa
     solve(tiny, scenario="peak", network=tiny_net, limits=Limits(solution_limit=20), seed=0)
     stops = sum(n for n, _ in seen)
     assert stops > 0
-    assert sum(t for _, t in seen) == pytest.approx(routing_time_s(stops))
+    assert sum(t for _, t in seen) == pytest.approx(routing_time_s(stops, len(seen)))
     seen.clear()
     solve(tiny, scenario="peak", network=tiny_net, limits=Limits(time_s=2.0,
                                                                    solution_limit=20), seed=0)

@@ -359,7 +359,7 @@ def route_day(
     ``fleet`` and ``hired`` are the owned and hired vehicles per type and depot. The depots
     are those with vehicles, with produce assigned, and the hub when parcels go out;
     the whole day's search time (``limits.time_s``, or by the size rule from the day's
-    stops: :meth:`optimizer.limits.Limits.routing_s`) is split over the depots in
+    stops and depots: :meth:`optimizer.limits.Limits.routing_s`) is split over the depots in
     proportion to their stops (:func:`optimizer.routing.solve.time_shares`). Raises
     :class:`InfeasibleError` when the fleet has no vehicle at all.
     """
@@ -380,7 +380,7 @@ def route_day(
         if day.problem.stops:
             jobs.append(day)
     stops = [len(d.problem.stops) for d in jobs]
-    shares = time_shares(limits.routing_s(sum(stops)), stops)
+    shares = time_shares(limits.routing_s(sum(stops), len(stops)), stops)
     parts = [_solve_checked(day, scenario=scenario.id, time_limit_s=share,
                             solution_limit=limits.solution_limit, seed=seed)
              for day, share in zip(jobs, shares, strict=True)]
