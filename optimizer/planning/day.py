@@ -18,7 +18,7 @@ reads a solution back in instance terms (minutes, kg, km, yuan) and
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -28,7 +28,7 @@ from optimizer.limits import Limits
 from optimizer.planning.fleet import hired_numbers, vehicle_numbers
 from optimizer.planning.kpi import evaluate
 from optimizer.planning.matrices import Matrices
-from optimizer.planning.rules import DayRules, split_kg, vehicle_id
+from optimizer.planning.rules import DayRules, parse_vehicle_id, split_kg, vehicle_id
 from optimizer.planning.scenario import day_volumes
 from optimizer.plans import DayPlan, FacilityPlan, Kpis, PlannedRoute, PlannedStop
 from optimizer.roads import UNREACHABLE, TravelMatrix
@@ -384,7 +384,58 @@ def route_day(
     parts = [_solve_checked(day, scenario=scenario.id, time_limit_s=share,
                             solution_limit=limits.solution_limit, seed=seed)
              for day, share in zip(jobs, shares, strict=True)]
-    return _merge(scenario.id, parts)
+    return owned_before_hired(instance, _merge(scenario.id, parts), fleet)
+
+
+def owned_before_hired(instance: Instance, day: DayPlan, fleet: Fleet) -> DayPlan:
+    """Drive a hired vehicle's routes with an owned vehicle of its type that stays idle.
+
+    Depots are routed apart, each with the owned vehicles the fleet placement gave it, so a
+    depot may hire a vehicle while an owned one of the same type stands unused at another
+    depot. The owned one is based where the hire was for the day instead: same type, so
+    the same routes and times; only the fixed cost changes (its day cost instead of the
+    hire rate). Pairs are taken in vehicle-number order (deterministic); routes, the
+    ``fixed`` cost and the objective are updated, yuan in whole fen.
+    """
+    if not day.routes:
+        return day
+    owned_numbers = vehicle_numbers(fleet)
+    rules = DayRules.of(instance)
+    types = {vt.id: vt for vt in instance.vehicle_types}
+    used: dict[str, set[int]] = {}
+    for r in day.routes:
+        parsed = parse_vehicle_id(r.vehicle_id)
+        if parsed is not None:
+            used.setdefault(parsed[0], set()).add(parsed[1])
+    swap: dict[tuple[str, int], int] = {}
+    for type_id, numbers in sorted(used.items()):
+        vt = types.get(type_id)
+        if vt is None:
+            continue
+        owned = sorted({n for (t, _), ns in owned_numbers.items() if t == type_id for n in ns})
+        idle = [n for n in owned if n not in numbers]
+        hired = sorted(n for n in numbers if n > vt.count)
+        for h, o in zip(hired, idle, strict=False):
+            swap[(type_id, h)] = o
+    if not swap:
+        return day
+    routes = []
+    delta = 0.0
+    for r in day.routes:
+        parsed = parse_vehicle_id(r.vehicle_id)
+        if parsed is None or (parsed[0], parsed[1]) not in swap:
+            routes.append(r)
+            continue
+        vt = types[parsed[0]]
+        change = rules.fixed_yuan(vt, r.trip) - rules.fixed_yuan(vt, r.trip, hired=True)
+        delta += change
+        routes.append(replace(r, vehicle_id=vehicle_id(vt.id, swap[(vt.id, parsed[1])], r.trip,
+                                                       vt.max_trips),
+                              cost_yuan=r.cost_yuan + change))
+    cost = dict(day.cost_yuan)
+    cost["fixed"] = cost.get("fixed", 0.0) + delta
+    return replace(day, routes=tuple(routes), cost_yuan=cost,
+                   objective_yuan=day.objective_yuan + delta)
 
 
 def plan_day(
@@ -421,6 +472,7 @@ __all__ = [
     "StopInfo",
     "build_day_problem",
     "day_kpis",
+    "owned_before_hired",
     "plan_day",
     "route_day",
     "to_day_plan",
