@@ -53,8 +53,10 @@ def place_fleet(
     ``count`` per type (or ``owned[type]``; ``hired``: ``max_hired`` per type that can be
     hired) split over the stores in proportion to the kg they handle per day (produce in;
     at the hub also parcels out), largest remainders first; the hub keeps at least one
-    owned vehicle of every type so that parcels always have a carrier. Idle stores (no
-    produce that day) get none.
+    owned vehicle of every type so that parcels always have a carrier; with ``hired``, every
+    store that handles produce gets at least one of each type whose ``max_hired`` covers
+    all of them (a hired vehicle costs only when used). Idle stores (no produce that day)
+    get none.
     """
     hub = instance.operations.hub
     load = {hub: sum(orders.values()) * instance.product.order_kg}
@@ -75,6 +77,10 @@ def place_fleet(
         alloc = dict.fromkeys(load, 0)
         if not hired:
             alloc[hub] = 1
+        elif n >= len(load):
+            # hired ones cost only when used: every store handling produce (and the hub) may
+            # hire one, so that no small store is left without a vehicle (its lots dropped)
+            alloc = dict.fromkeys(load, 1)
         rest = n - sum(alloc.values())
         quotas = {s: rest * load[s] / total for s in load}
         for s in load:

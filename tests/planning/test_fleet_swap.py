@@ -60,3 +60,29 @@ def test_nothing_moves_when_every_owned_vehicle_is_used(tiny) -> None:
     one = _day(_route("reefer#1/trip1", "cs-hub", 0, 400.0),
                _route(f"reefer#{vt.count + 1}/trip1", "cs-b", 0, 420.0))
     assert owned_before_hired(inst, one, {"reefer": {"cs-hub": 1}}) == one
+
+
+def test_every_store_with_produce_may_hire_when_the_pool_covers_them(tiny) -> None:
+    """Proportional placement gave a small store no vehicle at all (its lots were dropped);
+    hired ones cost only when used, so each store with produce gets one when the pool
+    covers every store, and the pool is never exceeded."""
+    from optimizer.planning.fleet import place_fleet
+    from optimizer.plans import FacilityPlan
+
+    inst = _hireable(tiny)
+    hub = inst.operations.hub
+    fac = FacilityPlan(name="plan", cold_stores=(hub, "cs-b", "cs-c"), modules={},
+                       pickup_points=(), village_pickup={},
+                       produce_to_store={"v1": (("cs-b", 50_000.0),), "v2": (("cs-c", 10.0),)})
+    hired = place_fleet(inst, fac, {"v1": 10.0}, hired=True)
+    # a pool of 2 for 3 stores: proportional, the 10-kg store gets none
+    assert sum(hired["reefer"].values()) == 2 and "cs-c" not in hired["reefer"]
+    wide = replace(inst, vehicle_types=tuple(replace(vt, max_hired=5) if vt.id == "reefer"
+                                             else vt for vt in inst.vehicle_types))
+    hired = place_fleet(wide, fac, {"v1": 10.0}, hired=True)
+    assert set(hired["reefer"]) == {hub, "cs-b", "cs-c"}
+    assert sum(hired["reefer"].values()) == 5 and hired["reefer"]["cs-b"] >= 2
+    # owned vehicles keep the proportional split (they cost whether used or not)
+    owned = place_fleet(wide, fac, {"v1": 10.0})
+    assert sum(owned["reefer"].values()) == next(v.count for v in wide.vehicle_types
+                                                 if v.id == "reefer")
