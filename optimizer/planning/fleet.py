@@ -47,16 +47,18 @@ def hired_numbers(instance: Instance, hired: Mapping[str, Mapping[str, int]]
 def place_fleet(
     instance: Instance, facilities: FacilityPlan, orders: Mapping[str, float], *,
     hired: bool = False, owned: Mapping[str, int] | None = None,
+    placed: Mapping[str, Mapping[str, int]] | None = None,
 ) -> dict[str, dict[str, int]]:
     """Base the plan's vehicles at the cold stores that take produce that day and the hub.
 
     ``count`` per type (or ``owned[type]``; ``hired``: ``max_hired`` per type that can be
     hired) split over the stores in proportion to the kg they handle per day (produce in;
     at the hub also parcels out), largest remainders first; the hub keeps at least one
-    owned vehicle of every type so that parcels always have a carrier; with ``hired``, every
-    store that handles produce gets at least one of each type whose ``max_hired`` covers
-    all of them (a hired vehicle costs only when used). Idle stores (no produce that day)
-    get none.
+    owned vehicle of every type so that parcels always have a carrier. With ``hired`` and
+    ``placed`` (the owned placement), a store handling produce that would have no vehicle
+    at all gets one hired vehicle of the type with the largest pool, taken from the store
+    holding most of them (a hired vehicle costs only when used; without it the store's
+    lots were all dropped). Idle stores (no produce that day) get none.
     """
     hub = instance.operations.hub
     load = {hub: sum(orders.values()) * instance.product.order_kg}
@@ -77,10 +79,6 @@ def place_fleet(
         alloc = dict.fromkeys(load, 0)
         if not hired:
             alloc[hub] = 1
-        elif n >= len(load):
-            # hired ones cost only when used: every store handling produce (and the hub) may
-            # hire one, so that no small store is left without a vehicle (its lots dropped)
-            alloc = dict.fromkeys(load, 1)
         rest = n - sum(alloc.values())
         quotas = {s: rest * load[s] / total for s in load}
         for s in load:
@@ -89,7 +87,32 @@ def place_fleet(
         for s in sorted(load, key=lambda s: (-(quotas[s] - math.floor(quotas[s])), s))[:left]:
             alloc[s] += 1
         out[vt.id] = {s: k for s, k in alloc.items() if k > 0}
+    if hired and placed is not None:
+        _no_store_without_a_vehicle(out, placed, load)
     return out
+
+
+def _no_store_without_a_vehicle(hired: dict[str, dict[str, int]],
+                                placed: Mapping[str, Mapping[str, int]],
+                                load: Mapping[str, float]) -> None:
+    """Move one hired vehicle to each store with load that has none at all (owned or
+    hired), from the store holding most of the largest pool (which keeps at least one)."""
+    def has_vehicle(store: str) -> bool:
+        return any(per.get(store, 0) > 0 for per in (*placed.values(), *hired.values()))
+
+    for store in sorted(load, key=lambda s: (-load[s], s)):
+        if load[store] <= 0 or has_vehicle(store):
+            continue
+        pools = sorted(hired, key=lambda t: (-sum(hired[t].values()), t))
+        for type_id in pools:
+            per = hired[type_id]
+            donors = [s for s, k in per.items() if k >= 2]
+            if not donors:
+                continue
+            donor = max(donors, key=lambda s: (per[s], s))
+            per[donor] -= 1
+            per[store] = per.get(store, 0) + 1
+            break
 
 
 __all__ = ["hired_numbers", "home_fleet", "place_fleet", "vehicle_numbers"]

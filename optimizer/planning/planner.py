@@ -232,7 +232,7 @@ def _plan(instance: Instance, base: RoadNetwork, base_m: Matrices, chosen: list[
         fac = _facilities(instance, key_sc, stores, pickups, village_pickup)
         orders, _ = day_volumes(instance, key_sc)
         fleet = place_fleet(instance, fac, orders, owned=owned)
-        hired = place_fleet(instance, fac, orders, hired=True)
+        hired = place_fleet(instance, fac, orders, hired=True, placed=fleet)
         say(f"routing {key_sc.id} (plan), round {it + 1}")
         day, k = plan_day(instance, key_sc, fac, mats[key_sc.id], fleet, hired=hired,
                           limits=limits, seed=seed)
@@ -265,9 +265,10 @@ def _plan(instance: Instance, base: RoadNetwork, base_m: Matrices, chosen: list[
         if sc.id not in done:
             fac = _facilities(instance, sc, stores, pickups, village_pickup)
             facs[(sc.id, "plan")] = fac
-            tasks[(sc.id, "plan")] = (instance, sc, fac, mats[sc.id],
-                                     place_fleet(instance, fac, orders, owned=owned),
-                                     place_fleet(instance, fac, orders, hired=True))
+            owned_at = place_fleet(instance, fac, orders, owned=owned)
+            tasks[(sc.id, "plan")] = (instance, sc, fac, mats[sc.id], owned_at,
+                                     place_fleet(instance, fac, orders, hired=True,
+                                                 placed=owned_at))
     say(f"routing {len(facs)} scenario days on {min(jobs, len(facs)) or 1} process(es)")
     queue.add(tasks)
     days = queue.results()

@@ -62,27 +62,29 @@ def test_nothing_moves_when_every_owned_vehicle_is_used(tiny) -> None:
     assert owned_before_hired(inst, one, {"reefer": {"cs-hub": 1}}) == one
 
 
-def test_every_store_with_produce_may_hire_when_the_pool_covers_them(tiny) -> None:
-    """Proportional placement gave a small store no vehicle at all (its lots were dropped);
-    hired ones cost only when used, so each store with produce gets one when the pool
-    covers every store, and the pool is never exceeded."""
+def test_a_store_with_produce_and_no_vehicle_gets_a_hired_one(tiny) -> None:
+    """Proportional placement gave a small store no vehicle at all (its lots were all
+    dropped); it now gets one hired vehicle, taken from the store holding most of the
+    pool; the pool is never exceeded and stores that have a vehicle keep their split."""
     from optimizer.planning.fleet import place_fleet
     from optimizer.plans import FacilityPlan
 
-    inst = _hireable(tiny)
+    inst = replace(_hireable(tiny), vehicle_types=tuple(
+        replace(vt, hire_yuan_per_day=300.0, max_hired=5) if vt.id == "reefer" else vt
+        for vt in tiny.vehicle_types))
     hub = inst.operations.hub
     fac = FacilityPlan(name="plan", cold_stores=(hub, "cs-b", "cs-c"), modules={},
                        pickup_points=(), village_pickup={},
                        produce_to_store={"v1": (("cs-b", 50_000.0),), "v2": (("cs-c", 10.0),)})
-    hired = place_fleet(inst, fac, {"v1": 10.0}, hired=True)
-    # a pool of 2 for 3 stores: proportional, the 10-kg store gets none
-    assert sum(hired["reefer"].values()) == 2 and "cs-c" not in hired["reefer"]
-    wide = replace(inst, vehicle_types=tuple(replace(vt, max_hired=5) if vt.id == "reefer"
-                                             else vt for vt in inst.vehicle_types))
-    hired = place_fleet(wide, fac, {"v1": 10.0}, hired=True)
-    assert set(hired["reefer"]) == {hub, "cs-b", "cs-c"}
-    assert sum(hired["reefer"].values()) == 5 and hired["reefer"]["cs-b"] >= 2
-    # owned vehicles keep the proportional split (they cost whether used or not)
-    owned = place_fleet(wide, fac, {"v1": 10.0})
-    assert sum(owned["reefer"].values()) == next(v.count for v in wide.vehicle_types
-                                                 if v.id == "reefer")
+    owned = place_fleet(inst, fac, {"v1": 10.0})
+    assert all(per.get("cs-c", 0) == 0 for per in owned.values())
+    before = place_fleet(inst, fac, {"v1": 10.0}, hired=True)
+    assert "cs-c" not in before["reefer"]  # proportional: 10 kg earns no vehicle
+    hired = place_fleet(inst, fac, {"v1": 10.0}, hired=True, placed=owned)
+    assert hired["reefer"]["cs-c"] == 1
+    assert sum(hired["reefer"].values()) == 5
+    assert hired["reefer"]["cs-b"] == before["reefer"]["cs-b"] - 1
+    # a store that has an owned vehicle is left as it was
+    owned_c = {k: dict(v) for k, v in owned.items()}
+    owned_c["tricycle"]["cs-c"] = 1
+    assert place_fleet(inst, fac, {"v1": 10.0}, hired=True, placed=owned_c) == before
