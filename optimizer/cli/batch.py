@@ -79,7 +79,8 @@ def batch(
     time_limit: Annotated[float | None, typer.Option(
         "--time-limit", min=0.01, show_default=False, help="Routing seconds per scenario and "
         "plan (per file for classic files). Default: the size rule for instances, "
-        "min(10, max(1, 0.065 x the day's stops)); 10 s per classic file.")] = None,
+        "max(min(10, max(1, 0.065 x the day's stops)), 0.2 x its depots); 10 s per classic "
+        "file.")] = None,
     seed: Annotated[list[int] | None, typer.Option(
         "--seed", help="Random seed; repeat for several (one task each).",
         show_default="0")] = None,

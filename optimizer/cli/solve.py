@@ -57,7 +57,7 @@ def solve(
     time_limit: Annotated[float | None, typer.Option(
         "--time-limit", min=0.1, show_default=False,
         help="Routing seconds per scenario and plan (split over depots). Default: the size "
-        "rule, min(10, max(1, 0.065 x the day's stops)).")] = None,
+        "rule, max(min(10, max(1, 0.065 x the day's stops)), 0.2 x its depots).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed (deterministic per seed and "
                                       "--solution-limit).")] = 0,
     solution_limit: Annotated[int | None, typer.Option(
